@@ -1,0 +1,1 @@
+"""The Qt main window, actions, settings and the command line."""

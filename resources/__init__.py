@@ -1,0 +1,1 @@
+"""Static resources: window presets, style sheet, hanging-protocol rules. No code."""
