@@ -273,9 +273,13 @@ class Volume:
         count = len(distances)
         if count == 1:
             return np.asarray((distance - distances[0]) / self.single_slice_step_mm)
-        lower = np.clip(np.searchsorted(distances, distance, side="right") - 1, 0, count - 2)
+        lower = np.clip(
+            np.searchsorted(distances, distance, side="right") - 1, 0, count - 2
+        )
         span = distances[lower + 1] - distances[lower]
-        return np.asarray(lower + (distance - distances[lower]) / span, dtype=np.float64)
+        return np.asarray(
+            lower + (distance - distances[lower]) / span, dtype=np.float64
+        )
 
 
 def _unit(vector: FloatArray) -> FloatArray:
