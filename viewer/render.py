@@ -40,7 +40,7 @@ def window_to_bytes(
     low = center - 0.5 - (width - 1.0) / 2.0
     scale = 255.0 / (width - 1.0) if width > 1.0 else 255.0
     scaled = (values.astype(np.float32) - np.float32(low)) * np.float32(scale)
-    out = np.clip(scaled, 0.0, 255.0).astype(np.uint8)
+    out: npt.NDArray[np.uint8] = np.clip(scaled, 0.0, 255.0).astype(np.uint8)
     if invert:
         np.subtract(255, out, out=out)
     return out
@@ -49,7 +49,7 @@ def window_to_bytes(
 def auto_window(values: npt.NDArray[np.generic]) -> WindowPreset:
     """A window spanning the 1st to 99th percentile, for images without presets."""
     sample = values[:: max(1, values.shape[0] // 64)]
-    low, high = np.percentile(sample, [1.0, 99.0])
+    low, high = np.percentile(sample.astype(np.float32), [1.0, 99.0])
     width = max(float(high - low), 1.0)
     return WindowPreset("Auto", float(low) + width / 2.0, width)
 

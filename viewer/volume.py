@@ -119,7 +119,8 @@ class Volume:
         self.column_cosine = _unit(np.asarray(self.column_cosine, dtype=np.float64))
         if self.voxels.ndim != 3:
             raise ValueError(
-                f"voxels must be shaped (slices, rows, columns), got {self.voxels.shape}"
+                "voxels must be shaped (slices, rows, columns), "
+                f"got {self.voxels.shape}"
             )
         if self.voxels.shape[0] != len(self.slice_positions_lps_mm):
             raise ValueError(
