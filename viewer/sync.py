@@ -38,11 +38,11 @@ class Link:
 
     def b_to_a(self, points_lps_mm: npt.ArrayLike) -> FloatArray:
         """Map points ``(..., 3)`` of B into A."""
-        return _apply(np.linalg.inv(self.matrix_a_to_b), points_lps_mm)
+        return _apply(_inverse(self.matrix_a_to_b), points_lps_mm)
 
     def inverse(self) -> Link:
         """The same link seen from B."""
-        return Link(self.kind, np.linalg.inv(self.matrix_a_to_b), self.detail)
+        return Link(self.kind, _inverse(self.matrix_a_to_b), self.detail)
 
     @property
     def is_linked(self) -> bool:
@@ -96,3 +96,7 @@ def link_here(
 def _apply(matrix: FloatArray, points_lps_mm: npt.ArrayLike) -> FloatArray:
     points = np.asarray(points_lps_mm, dtype=np.float64)
     return np.asarray(points @ matrix[:3, :3].T + matrix[:3, 3], dtype=np.float64)
+
+
+def _inverse(matrix: FloatArray) -> FloatArray:
+    return np.asarray(np.linalg.inv(matrix), dtype=np.float64)
