@@ -355,6 +355,15 @@ def test_demo_command_writes_once(tmp_path):
     assert [p.stat().st_mtime_ns for p in files] == stamps
 
 
+def test_rewriting_at_another_size_leaves_no_stale_slices(tmp_path):
+    folder = write_demo_case(tmp_path / "demo", size=32, slices=12)
+    write_demo_case(folder, size=32, slices=8)
+    assert is_complete(folder, size=32, slices=8)
+    assert not is_complete(folder, size=32, slices=12)
+    for study in json.loads((folder / GROUND_TRUTH).read_text())["studies"]:
+        assert len(list((folder / study["folder"]).glob("*.dcm"))) == 8
+
+
 def test_demo_command_defaults_to_the_data_folder(private_data_dir):
     result = nadir("demo", "--no-window", "--size", "32", "--slices", "8")
     assert result.returncode == 0

@@ -228,6 +228,12 @@ def test_pose_round_trip_and_angles():
         pose.to_body(pose.to_patient(points)), points, atol=1e-12
     )
     np.testing.assert_allclose(pose.matrix()[:3, 3], [10, -5, 100])
+    # pitch turns the body's long axis (z) towards anterior (-y) before the yaw
+    tilted = Pose.from_angles(0.0, 5.0, (0.0, 0.0, 0.0))
+    np.testing.assert_allclose(
+        tilted.to_patient([0.0, 0.0, 1.0]),
+        [0.0, -math.sin(math.radians(5)), math.cos(math.radians(5))],
+    )
 
 
 def test_rendered_ellipsoid_has_its_true_diameters():

@@ -214,6 +214,9 @@ def write_demo_case(
             truth_lesions[lesion_id]["studies"][plan.label] = entry
         shapes = (*_anatomy(), *lesion_shapes)
         subfolder = f"{plan.acquired:%Y%m%d}-{plan.label}"
+        # A demo of another size may have left more slices here than this one has.
+        for stale in sorted((folder / subfolder).glob("IM*.dcm")):
+            stale.unlink()
         write_ct_series(
             folder / subfolder,
             _slices(shapes, geometry, plan.pose, noise_hu, rng),
@@ -231,6 +234,9 @@ def write_demo_case(
         "patient": {"id": PATIENT.patient_id, "name": PATIENT.patient_name},
         "body_frame": "x to the patient's left, y posterior, z superior (mm); "
         "pose maps body to patient LPS mm as p = R b + t, R a rotation about z",
+        "lesion_model": "spheroid with semi-axes (long/2, short/2, short/2), long "
+        "axis in the axial plane; centre moved less than half a slice along z so "
+        "that it lies on a slice",
         "studies": truth_studies,
         "lesions": list(truth_lesions.values()),
         "expected": EXPECTED_EVALUATION,

@@ -369,7 +369,6 @@ def _series_template(
     ds.ReconstructionDiameter = _ds(
         max(geometry.rows * row_spacing, geometry.columns * column_spacing)
     )
-    ds.GantryDetectorTilt = _ds(0.0)
     ds.ExposureTime = series.exposure_time_ms
     ds.XRayTubeCurrent = series.xray_tube_current_ma
     ds.ConvolutionKernel = series.convolution_kernel
