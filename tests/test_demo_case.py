@@ -364,6 +364,12 @@ def test_rewriting_at_another_size_leaves_no_stale_slices(tmp_path):
         assert len(list((folder / study["folder"]).glob("*.dcm"))) == 8
 
 
+def test_too_small_a_demo_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="got size 16 and slices 40"):
+        write_demo_case(tmp_path / "demo", size=16, slices=40)
+    assert not (tmp_path / "demo").exists()
+
+
 def test_demo_command_defaults_to_the_data_folder(private_data_dir):
     result = nadir("demo", "--no-window", "--size", "32", "--slices", "8")
     assert result.returncode == 0

@@ -188,7 +188,10 @@ def write_demo_case(
         ``folder``, complete with its marker file.
     """
     if size < 32 or slices < 8:
-        raise ValueError(f"the demo needs at least 32 x 32 x 8 voxels, got {size=}")
+        raise ValueError(
+            f"the demo needs size >= 32 and slices >= 8, got size {size} and "
+            f"slices {slices}"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / COMPLETE_MARKER).unlink(missing_ok=True)
     rng = np.random.default_rng(seed)
