@@ -129,6 +129,15 @@ def read_header(location: Location) -> Header:
     syntax = str(dataset.file_meta.get("TransferSyntaxUID", ""))
     header = Header(location, dataset, syntax)
     at_pixels = len(head) >= 4 and _tag(head, syntax) == _PIXEL_DATA_TAG
+    if len(dataset) == 0:
+        raise HeaderError(
+            "truncated or empty: no data set after the file meta information; "
+            "copy the file again"
+        )
+    if "Rows" in dataset and not at_pixels and not head and syntax != DEFLATED:
+        raise HeaderError(
+            "truncated: the file ends before Pixel Data (7FE0,0010); copy it again"
+        )
     if at_pixels and syntax in NATIVE_LITTLE_ENDIAN:
         header.pixel_data_offset = offset
         _check_native_length(location, dataset, offset, head, syntax)
