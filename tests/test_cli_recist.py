@@ -102,7 +102,6 @@ def test_example_case_file_prints(tmp_path):
 
 def test_broken_file_is_one_line_naming_file_and_field(tmp_path):
     data = example_case()
-    data["lesions"][2]["kind"] = "target"
     data["lesions"][0]["measurements"]["T1"]["long_mm"] = "abc"
     path = write(tmp_path, data)
     result = nadir("recist", path)
