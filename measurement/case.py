@@ -26,31 +26,41 @@ from __future__ import annotations
 
 import datetime
 import json
-import math
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+from measurement.case_fields import (
+    CaseFormatError,
+    boolean,
+    choice,
+    iso_date,
+    known,
+    list_of,
+    nonempty_text,
+    number,
+    obj_of,
+    optional_number,
+    optional_text,
+    required,
+    show,
+)
+
+__all__ = [
+    "Case",
+    "CaseFormatError",
+    "Image",
+    "Lesion",
+    "Measurement",
+    "Timepoint",
+    "case_from_json_text",
+    "parse_case",
+]
 
 FORMAT: Final = "nadir-case/1"
 KINDS: Final = ("target", "non-target", "new")
 MEASUREMENT_STATUSES: Final = ("too-small", "absent", "not-assessed", "merged")
 NON_TARGET_ASSESSMENTS: Final = ("present", "absent", "progression", "not-assessed")
 NEW_LESION_ASSESSMENTS: Final = ("equivocal", "unequivocal", "absent", "not-assessed")
-_ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-class CaseFormatError(ValueError):
-    """A case file that breaks the nadir-case/1 format.
-
-    ``path`` is the field's path (``lesions[2].measurements.T1.long_mm``), ``problem``
-    what is wrong with it; ``str(error)`` joins them into one line.
-    """
-
-    def __init__(self, path: str, problem: str) -> None:
-        self.path = path
-        self.problem = problem
-        super().__init__(f"{path}: {problem}" if path else problem)
 
 
 @dataclass
@@ -168,18 +178,18 @@ def parse_case(data: Any) -> Case:
     CaseFormatError
         At the first field that breaks the format, naming its path.
     """
-    obj = _object(data, "")
-    _known(obj, "", ("format", "patient", "reader", "timepoints", "lesions"))
+    obj = obj_of(data, "")
+    known(obj, "", ("format", "patient", "reader", "timepoints", "lesions"))
     fmt = obj.get("format")
     if fmt != FORMAT:
-        raise CaseFormatError("format", f"expected {_show(FORMAT)}, got {_show(fmt)}")
+        raise CaseFormatError("format", f"expected {show(FORMAT)}, got {show(fmt)}")
     patient = None
     if "patient" in obj:
-        patient = dict(_object(obj["patient"], "patient"))
-    reader = _optional_text(obj, "reader", "")
-    timepoints = _parse_timepoints(_required(obj, "timepoints", ""))
+        patient = dict(obj_of(obj["patient"], "patient"))
+    reader = optional_text(obj, "reader", "")
+    timepoints = _parse_timepoints(required(obj, "timepoints", ""))
     known_tps = {tp.id: tp for tp in timepoints}
-    lesions = _parse_lesions(_required(obj, "lesions", ""), known_tps)
+    lesions = _parse_lesions(required(obj, "lesions", ""), known_tps)
     return Case(timepoints, lesions, patient=patient, reader=reader, format=fmt)
 
 
@@ -196,30 +206,28 @@ def case_from_json_text(text: str) -> Case:
 
 
 def _parse_timepoints(value: Any) -> list[Timepoint]:
-    items = _list(value, "timepoints")
+    items = list_of(value, "timepoints")
     if not items:
         raise CaseFormatError("timepoints", "expected at least one timepoint")
     timepoints: list[Timepoint] = []
     for i, item in enumerate(items):
         path = f"timepoints[{i}]"
-        obj = _object(item, path)
-        _known(obj, path, ("id", "date", "baseline", "study_uid", "slice_thickness_mm"))
-        tp_id = _text(_required(obj, "id", path), f"{path}.id")
+        obj = obj_of(item, path)
+        known(obj, path, ("id", "date", "baseline", "study_uid", "slice_thickness_mm"))
+        tp_id = nonempty_text(required(obj, "id", path), f"{path}.id")
         if any(tp.id == tp_id for tp in timepoints):
-            raise CaseFormatError(
-                f"{path}.id", f"duplicate timepoint id {_show(tp_id)}"
-            )
-        date = _date(_required(obj, "date", path), f"{path}.date")
+            raise CaseFormatError(f"{path}.id", f"duplicate timepoint id {show(tp_id)}")
+        date = iso_date(required(obj, "date", path), f"{path}.date")
         baseline = None
         if "baseline" in obj:
-            baseline = _bool(obj["baseline"], f"{path}.baseline")
+            baseline = boolean(obj["baseline"], f"{path}.baseline")
         timepoints.append(
             Timepoint(
                 tp_id,
                 date,
                 baseline=baseline,
-                study_uid=_optional_text(obj, "study_uid", path),
-                slice_thickness_mm=_optional_number(obj, "slice_thickness_mm", path),
+                study_uid=optional_text(obj, "study_uid", path),
+                slice_thickness_mm=optional_number(obj, "slice_thickness_mm", path),
             )
         )
     _check_chronology(timepoints)
@@ -250,14 +258,14 @@ def _check_chronology(timepoints: list[Timepoint]) -> None:
 
 
 def _parse_lesions(value: Any, timepoints: dict[str, Timepoint]) -> list[Lesion]:
-    items = _list(value, "lesions")
+    items = list_of(value, "lesions")
     lesions: list[Lesion] = []
     for i, item in enumerate(items):
         path = f"lesions[{i}]"
         lesion = _parse_lesion(item, path, timepoints)
         if any(other.id == lesion.id for other in lesions):
             raise CaseFormatError(
-                f"{path}.id", f"duplicate lesion id {_show(lesion.id)}"
+                f"{path}.id", f"duplicate lesion id {show(lesion.id)}"
             )
         lesions.append(lesion)
     _check_merges(lesions)
@@ -265,8 +273,8 @@ def _parse_lesions(value: Any, timepoints: dict[str, Timepoint]) -> list[Lesion]
 
 
 def _parse_lesion(item: Any, path: str, timepoints: dict[str, Timepoint]) -> Lesion:
-    obj = _object(item, path)
-    _known(
+    obj = obj_of(item, path)
+    known(
         obj,
         path,
         (
@@ -280,15 +288,15 @@ def _parse_lesion(item: Any, path: str, timepoints: dict[str, Timepoint]) -> Les
             "assessments",
         ),
     )
-    lesion_id = _text(_required(obj, "id", path), f"{path}.id")
-    kind = _choice(_required(obj, "kind", path), f"{path}.kind", KINDS)
-    node = _bool(obj["node"], f"{path}.node") if "node" in obj else None
+    lesion_id = nonempty_text(required(obj, "id", path), f"{path}.id")
+    kind = choice(required(obj, "kind", path), f"{path}.kind", KINDS)
+    node = boolean(obj["node"], f"{path}.node") if "node" in obj else None
     lesion = Lesion(
         lesion_id,
         kind,
-        organ=_optional_text(obj, "organ", path),
+        organ=optional_text(obj, "organ", path),
         node=node,
-        location=_optional_text(obj, "location", path),
+        location=optional_text(obj, "location", path),
     )
     baseline_id = next(tp.id for tp in timepoints.values() if tp.is_baseline)
     if "measurements" in obj:
@@ -321,7 +329,7 @@ def _check_kind_rules(
             )
         first = measurements.get(baseline_id)
         if first is None or first.status is not None:
-            got = "nothing" if first is None else f"status {_show(first.status)}"
+            got = "nothing" if first is None else f"status {show(first.status)}"
             raise CaseFormatError(
                 f"{path}.measurements.{baseline_id}",
                 f"a target lesion must be measured at the baseline, got {got}",
@@ -332,7 +340,7 @@ def _check_kind_rules(
             raise CaseFormatError(
                 f"{path}.assessments.{baseline_id}",
                 f"a non-target lesion is present at the baseline, got "
-                f"{_show(at_baseline)}",
+                f"{show(at_baseline)}",
             )
     else:
         for source, recorded in (
@@ -370,7 +378,7 @@ def _check_merges(lesions: list[Lesion]) -> None:
                 continue
             path = f"lesions[{i}].measurements.{tp_id}.merged_into"
             if m.merged_into not in ids:
-                raise CaseFormatError(path, f"unknown lesion id {_show(m.merged_into)}")
+                raise CaseFormatError(path, f"unknown lesion id {show(m.merged_into)}")
             if m.merged_into == lesion.id:
                 raise CaseFormatError(path, "a lesion cannot merge into itself")
 
@@ -378,7 +386,7 @@ def _check_merges(lesions: list[Lesion]) -> None:
 def _parse_measurements(
     value: Any, path: str, timepoints: dict[str, Timepoint], node: bool
 ) -> dict[str, Measurement]:
-    obj = _object(value, path)
+    obj = obj_of(value, path)
     out: dict[str, Measurement] = {}
     for tp_id, item in obj.items():
         _timepoint_ref(tp_id, path, timepoints, as_key=True)
@@ -387,26 +395,26 @@ def _parse_measurements(
 
 
 def _parse_measurement(item: Any, path: str, node: bool) -> Measurement:
-    obj = _object(item, path)
-    _known(
+    obj = obj_of(item, path)
+    known(
         obj,
         path,
         ("long_mm", "short_mm", "fragments_mm", "status", "merged_into", "image"),
     )
     m = Measurement(
-        long_mm=_optional_number(obj, "long_mm", path),
-        short_mm=_optional_number(obj, "short_mm", path),
+        long_mm=optional_number(obj, "long_mm", path),
+        short_mm=optional_number(obj, "short_mm", path),
     )
     if "fragments_mm" in obj:
-        fragments = _list(obj["fragments_mm"], f"{path}.fragments_mm")
+        fragments = list_of(obj["fragments_mm"], f"{path}.fragments_mm")
         if not fragments:
             raise CaseFormatError(f"{path}.fragments_mm", "expected at least one value")
         m.fragments_mm = [
-            _number(v, f"{path}.fragments_mm[{k}]") for k, v in enumerate(fragments)
+            number(v, f"{path}.fragments_mm[{k}]") for k, v in enumerate(fragments)
         ]
     if "status" in obj:
-        m.status = _choice(obj["status"], f"{path}.status", MEASUREMENT_STATUSES)
-    m.merged_into = _optional_text(obj, "merged_into", path)
+        m.status = choice(obj["status"], f"{path}.status", MEASUREMENT_STATUSES)
+    m.merged_into = optional_text(obj, "merged_into", path)
     if "image" in obj:
         m.image = _parse_image(obj["image"], f"{path}.image")
     _check_measurement(m, path, node)
@@ -419,7 +427,7 @@ def _check_measurement(m: Measurement, path: str, node: bool) -> None:
         raise CaseFormatError(
             f"{path}.status",
             f"a measurement is either numbers or a status, got both (status "
-            f"{_show(m.status)})",
+            f"{show(m.status)})",
         )
     if m.fragments_mm is not None and has_numbers:
         raise CaseFormatError(
@@ -452,15 +460,15 @@ def _check_measurement(m: Measurement, path: str, node: bool) -> None:
 
 
 def _parse_image(value: Any, path: str) -> Image:
-    obj = _object(value, path)
-    _known(obj, path, ("sop_uid", "series_uid", "points_mm", "slice_thickness_mm"))
+    obj = obj_of(value, path)
+    known(obj, path, ("sop_uid", "series_uid", "points_mm", "slice_thickness_mm"))
     image = Image(
-        sop_uid=_optional_text(obj, "sop_uid", path),
-        series_uid=_optional_text(obj, "series_uid", path),
-        slice_thickness_mm=_optional_number(obj, "slice_thickness_mm", path),
+        sop_uid=optional_text(obj, "sop_uid", path),
+        series_uid=optional_text(obj, "series_uid", path),
+        slice_thickness_mm=optional_number(obj, "slice_thickness_mm", path),
     )
     if "points_mm" in obj:
-        points = _list(obj["points_mm"], f"{path}.points_mm")
+        points = list_of(obj["points_mm"], f"{path}.points_mm")
         if len(points) not in (2, 4):
             raise CaseFormatError(
                 f"{path}.points_mm",
@@ -470,12 +478,12 @@ def _parse_image(value: Any, path: str) -> Image:
         image.points_mm = []
         for k, point in enumerate(points):
             p_path = f"{path}.points_mm[{k}]"
-            coords = _list(point, p_path)
+            coords = list_of(point, p_path)
             if len(coords) != 3:
-                raise CaseFormatError(p_path, f"expected [x, y, z], got {_show(point)}")
+                raise CaseFormatError(p_path, f"expected [x, y, z], got {show(point)}")
             image.points_mm.append(
                 [
-                    _number(c, f"{p_path}[{a}]", minimum=None)
+                    number(c, f"{p_path}[{a}]", minimum=None)
                     for a, c in enumerate(coords)
                 ]
             )
@@ -488,11 +496,11 @@ def _parse_assessments(
     timepoints: dict[str, Timepoint],
     allowed: tuple[str, ...],
 ) -> dict[str, str]:
-    obj = _object(value, path)
+    obj = obj_of(value, path)
     out: dict[str, str] = {}
     for tp_id, item in obj.items():
         _timepoint_ref(tp_id, path, timepoints, as_key=True)
-        out[tp_id] = _choice(item, f"{path}.{tp_id}", allowed)
+        out[tp_id] = choice(item, f"{path}.{tp_id}", allowed)
     return out
 
 
@@ -542,94 +550,6 @@ def _measurement_to_dict(m: Measurement) -> dict[str, Any]:
     return out
 
 
-def _show(value: Any) -> str:
-    """A value as it would read in the JSON file."""
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-def _object(value: Any, path: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise CaseFormatError(path, f"expected an object, got {_show(value)}")
-    return value
-
-
-def _list(value: Any, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise CaseFormatError(path, f"expected a list, got {_show(value)}")
-    return value
-
-
-def _known(obj: Mapping[str, Any], path: str, keys: tuple[str, ...]) -> None:
-    for key in obj:
-        if key not in keys:
-            where = f"{path}.{key}" if path else str(key)
-            raise CaseFormatError(
-                where, f"unknown field; expected one of {', '.join(keys)}"
-            )
-
-
-def _required(obj: Mapping[str, Any], key: str, path: str) -> Any:
-    if key not in obj:
-        raise CaseFormatError(f"{path}.{key}" if path else key, "missing")
-    return obj[key]
-
-
-def _text(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise CaseFormatError(path, f"expected a non-empty string, got {_show(value)}")
-    return value
-
-
-def _optional_text(obj: Mapping[str, Any], key: str, path: str) -> str | None:
-    if key not in obj:
-        return None
-    return _text(obj[key], f"{path}.{key}" if path else key)
-
-
-def _bool(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise CaseFormatError(path, f"expected true or false, got {_show(value)}")
-    return value
-
-
-def _number(value: Any, path: str, minimum: float | None = 0.0) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if ok and not math.isfinite(value):
-        ok = False
-    if ok and minimum is not None and value < minimum:
-        ok = False
-    if not ok:
-        bound = f" >= {minimum:g}" if minimum is not None else ""
-        raise CaseFormatError(path, f"expected a number{bound}, got {_show(value)}")
-    return float(value)
-
-
-def _optional_number(obj: Mapping[str, Any], key: str, path: str) -> float | None:
-    if key not in obj:
-        return None
-    return _number(obj[key], f"{path}.{key}")
-
-
-def _choice(value: Any, path: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise CaseFormatError(
-            path, f"expected one of {', '.join(allowed)}, got {_show(value)}"
-        )
-    return str(value)
-
-
-def _date(value: Any, path: str) -> datetime.date:
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise CaseFormatError(path, f"expected an ISO date YYYY-MM-DD, got {_show(value)}")
-
-
 def _timepoint_ref(
     value: Any, path: str, timepoints: dict[str, Timepoint], as_key: bool = False
 ) -> str:
@@ -637,6 +557,6 @@ def _timepoint_ref(
     if not isinstance(value, str) or value not in timepoints:
         raise CaseFormatError(
             where,
-            f"unknown timepoint {_show(value)}; known: {', '.join(timepoints)}",
+            f"unknown timepoint {show(value)}; known: {', '.join(timepoints)}",
         )
     return value

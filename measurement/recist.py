@@ -55,6 +55,14 @@ class Thresholds:
         pd = max(nadir_mm * (1 + PD_INCREASE), nadir_mm + PD_ABSOLUTE_MM)
         return cls(pd_mm=pd, pr_mm=baseline_sum_mm * (1 - PR_DECREASE))
 
+    def category(self, sum_mm: float) -> str:
+        """PD, PR or SD for a complete sum, leaving CR aside (it needs lesions)."""
+        if sum_mm >= self.pd_mm - EPS_MM:
+            return PD
+        if sum_mm <= self.pr_mm + EPS_MM:
+            return PR
+        return SD
+
 
 def evaluate(
     case: Mapping[str, Any] | Case,
@@ -294,36 +302,58 @@ def best_overall_response(
 
 
 def response_margin(
-    sum_mm: float, target: str, baseline_sum_mm: float, nadir_mm: float
+    sum_mm: float,
+    target: str,
+    baseline_sum_mm: float,
+    nadir_mm: float,
+    *,
+    complete: bool = True,
+    cr_headroom_mm: float | None = None,
 ) -> dict[str, Any]:
     """How far this timepoint's sum is from changing its target response.
 
-    Definition: holding each lesion's status (assessed or not, node or not) fixed and
-    letting only the sum change, ``grow_mm`` is the smallest increase and
-    ``shrink_mm`` (negative) the smallest decrease of this timepoint's sum that
-    changes the target response, ``grow_to`` and ``shrink_to`` the response it
-    changes to; None where no change of the sum in that direction changes it (a PR
-    cannot shrink into CR by the sum alone; an NE cannot prove PR). Entering PD or PR
-    needs the sum to reach the threshold, leaving them to pass it. ``to_pd_mm`` and
-    ``to_pr_mm`` are the signed distances from the sum to the PD threshold (20% and
-    5 mm above the nadir) and the PR threshold (70% of baseline), section 4.3.1.
-    ``text`` says it in words, e.g. "PD if the sum grows 1.4 mm more".
+    Definition: ``grow_mm`` is the smallest increase and ``shrink_mm`` (negative)
+    the smallest decrease of this timepoint's sum that changes the target response,
+    with each lesion's status (assessed or not, node or not) unchanged;
+    ``grow_to`` and ``shrink_to`` name the response it changes to. None where no
+    change of the sum in that direction changes it: a PR cannot shrink into CR by
+    the sum alone, an NE (``complete`` False) cannot prove PR. Entering PD or PR
+    needs the sum to reach the threshold, leaving PD or PR to pass it. A CR ends
+    when one lesion grows by ``cr_headroom_mm`` (0 where a non-nodal target would
+    reappear, else the smallest gap of a node to 10 mm short axis); without it the
+    CR's margin is the way to PD. ``to_pd_mm`` and ``to_pr_mm`` are the signed
+    distances from the sum to the PD threshold (20% and 5 mm above the nadir) and to
+    the PR threshold (70% of the baseline sum), section 4.3.1. ``text`` says it in
+    words, e.g. "PD if the sum grows 1.4 mm more".
     """
     limits = Thresholds.of(baseline_sum_mm, nadir_mm)
     to_pd = limits.pd_mm - sum_mm
     to_pr = limits.pr_mm - sum_mm
     grow: tuple[float, str] | None = None
     shrink: tuple[float, str] | None = None
-    if target in (CR, NE, SD):
+    words: list[str] = []
+    if target == CR and cr_headroom_mm is not None:
+        grow = (cr_headroom_mm, limits.category(sum_mm + cr_headroom_mm))
+        if cr_headroom_mm <= 0:
+            words.append(f"{grow[1]} as soon as a non-nodal target reappears")
+        else:
+            words.append(
+                f"{grow[1]} if a node grows {cr_headroom_mm:.1f} mm more "
+                f"(to {NORMAL_NODE_SA_MM:.0f} mm short axis)"
+            )
+        if grow[1] != PD:
+            words.append(_margin_words((to_pd, PD), "the sum grows", leaving=False))
+    elif target in (CR, NE, SD):
         grow = (to_pd, PD)
     elif target == PR:
         grow = (to_pd, PD) if limits.pd_mm <= limits.pr_mm else (to_pr, SD)
     if target == SD:
         shrink = (to_pr, PR)
     elif target == PD:
-        shrink = (to_pd, PR if limits.pd_mm <= limits.pr_mm else SD)
-    words: list[str] = []
-    if grow is not None:
+        below_pd = PR if limits.pd_mm <= limits.pr_mm + EPS_MM else SD
+        after = below_pd if complete else NE
+        shrink = (to_pd, after)
+    if grow is not None and not words:
         words.append(_margin_words(grow, "the sum grows", leaving=target == PR))
     if shrink is not None:
         words.append(_margin_words(shrink, "it shrinks", leaving=target == PD))
@@ -394,13 +424,29 @@ def _evaluate_timepoint(
                 row["change_from_nadir_pct"] = (total - nadir) / nadir * 100
         nodes = [t.is_node for t in targets]
         row["target"] = target_response(values, nodes, baseline_sum, nadir)
-        row["margin"] = response_margin(total, row["target"], baseline_sum, nadir)
+        row["margin"] = response_margin(
+            total,
+            row["target"],
+            baseline_sum,
+            nadir,
+            complete=row["sum_complete"],
+            cr_headroom_mm=_cr_headroom(targets, values),
+        )
     row["non_target"] = non_target_response(case, tp.id)
     state, notes = new_lesions.get(tp.id, ("no", []))
     row["new_lesions"] = state
     row["notes"].extend(notes)
     row["overall"] = overall_response(row["target"], row["non_target"], state)
     return row
+
+
+def _cr_headroom(targets: list[Lesion], values: list[float | None]) -> float | None:
+    """The smallest growth of one target that ends a CR (section 4.3.1)."""
+    if any(v is None for v in values):
+        return None
+    if any(not t.is_node for t in targets):
+        return 0.0
+    return min(NORMAL_NODE_SA_MM - (v or 0.0) for v in values)
 
 
 def _target_value(

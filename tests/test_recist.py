@@ -721,3 +721,41 @@ def test_example_case_file_of_recist_md():
     assert t1["overall"] == PR
     assert result["best_overall_response"] == SD
     assert result["warnings"] == []
+
+
+def test_margin_of_example_3_node_cr_is_the_node_gap_to_10_mm():
+    margin = row(evaluate(case([0, 56], target("N", 18.0, 8.0, node=True))), "T1")[
+        "margin"
+    ]
+    assert margin["grow_mm"] == pytest.approx(2.0)
+    assert margin["grow_to"] == PR
+    assert margin["to_pd_mm"] == pytest.approx(15.0)
+    assert margin["text"] == (
+        "PR if a node grows 2.0 mm more (to 10 mm short axis); "
+        "PD if the sum grows 15.0 mm more"
+    )
+
+
+def test_margin_of_a_non_nodal_cr_ends_when_a_target_reappears():
+    margin = row(evaluate(case([0, 56], target("L1", 20.0, "absent"))), "T1")["margin"]
+    assert margin["grow_mm"] == 0.0
+    assert margin["grow_to"] == PR
+    assert margin["text"] == (
+        "PR as soon as a non-nodal target reappears; PD if the sum grows 25.0 mm more"
+    )
+
+
+def test_margin_of_a_pd_proven_by_a_partial_sum_shrinks_to_ne():
+    # example 4: nadir 30, the two measured targets sum to 40, PD from 36 mm
+    result = evaluate(
+        case(
+            [0, 56, 112],
+            target("L1", 20.0, 15.0, 20.0),
+            target("L2", 20.0, 10.0, 20.0, organ="lung"),
+            target("L3", 10.0, 5.0, None, organ="kidney"),
+        )
+    )
+    margin = row(result, "T2")["margin"]
+    assert margin["shrink_mm"] == pytest.approx(-4.0)
+    assert margin["shrink_to"] == NE
+    assert margin["text"] == "NE if it shrinks by more than 4.0 mm"
