@@ -353,6 +353,13 @@ def _check_kind_rules(
                     "a new lesion cannot be recorded at the baseline; "
                     "make it a target or non-target lesion",
                 )
+        for tp_id in measurements:
+            if tp_id not in assessments:
+                raise CaseFormatError(
+                    f"{path}.assessments.{tp_id}",
+                    "a new lesion measured here needs an assessment here too "
+                    "(equivocal or unequivocal)",
+                )
         if lesion.first_seen == baseline_id:
             raise CaseFormatError(
                 f"{path}.first_seen",

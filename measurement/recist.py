@@ -93,9 +93,18 @@ def evaluate(
     Returns
     -------
     dict
-        ``timepoints`` (one dict per timepoint, oldest first, see
-        :func:`_evaluate_timepoint`), ``best_overall_response`` (a response string or
-        None without follow-up), ``best_overall_response_detail`` and ``warnings``.
+        ``timepoints``: one dict per timepoint, oldest first, with ``id``, ``date``,
+        ``baseline``, ``sum_mm`` (of the assessed targets), ``sum_complete``,
+        ``baseline_sum_mm``, ``nadir_mm`` (smallest complete sum before this
+        timepoint, baseline included), ``change_from_baseline_pct`` and
+        ``change_from_nadir_pct`` (unrounded; None for an incomplete sum or a 0 mm
+        reference), ``target``, ``non_target``, ``new_lesions`` (``"yes"``,
+        ``"equivocal"``, ``"no"``), ``overall``, ``margin`` (see
+        :func:`response_margin`) and ``notes``; responses are None at the baseline
+        and where the patient has no such lesions. ``best_overall_response`` (None
+        without follow-up) with ``best_overall_response_detail`` (timepoint,
+        confirming timepoint, reason); ``warnings`` (see
+        :func:`measurement.recist_checks.baseline_warnings`); ``settings``.
 
     Raises
     ------
@@ -243,7 +252,12 @@ def best_overall_response(
     seen = [(r, case.timepoint(r["id"]).date) for r in rows if r["overall"] is not None]
     seen = [(r, d) for r, d in seen if not r["baseline"]]
     if not seen:
-        return None, {"response": None, "reason": "no follow-up timepoint evaluated"}
+        return None, {
+            "response": None,
+            "timepoint": None,
+            "confirmed_by": None,
+            "reason": "no follow-up timepoint evaluated",
+        }
     before_pd: list[tuple[dict[str, Any], Any]] = []
     progression = None
     for row, date in seen:

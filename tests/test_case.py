@@ -256,6 +256,14 @@ BROKEN = [
         "lesions[3].assessments.T0: a new lesion cannot be recorded at the baseline",
     ),
     (
+        "new lesion measured without assessment",
+        _set(
+            ["lesions", 3],
+            {"id": "X1", "kind": "new", "measurements": {"T1": {"long_mm": 6.0}}},
+        ),
+        "lesions[3].assessments.T1: a new lesion measured here needs an assessment",
+    ),
+    (
         "new lesion first seen at baseline",
         _set(["lesions", 3, "first_seen"], "T0"),
         "lesions[3].first_seen: a new lesion cannot be first seen at the baseline",
