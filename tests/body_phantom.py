@@ -1,0 +1,99 @@
+"""An analytic body-like CT phantom with asymmetric features, for registration tests.
+
+Values are a function of patient position (LPS, mm), so a copy moved by a known
+rigid transform is computed exactly instead of by resampling: the moved study's
+value at ``p`` is the phantom's value at ``truth @ p``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from viewer.derive import rigid_matrix
+from viewer.volume import Volume
+
+__all__ = ["LESIONS_LPS_MM", "apply", "body_hu", "phantom_volume", "rigid_matrix"]
+
+# Lesion centres in the phantom's own space (LPS mm): right lung, left lung, liver.
+LESIONS_LPS_MM = np.array(
+    [[-70.0, 10.0, 30.0], [65.0, -15.0, -20.0], [-60.0, -10.0, -75.0]]
+)
+
+
+def body_hu(points_lps_mm: np.ndarray) -> np.ndarray:
+    """CT numbers of the phantom at points ``(..., 3)``."""
+    x, y, z = points_lps_mm[..., 0], points_lps_mm[..., 1], points_lps_mm[..., 2]
+    values = np.full(x.shape, -1000.0, dtype=np.float32)
+
+    body = (x / 150.0) ** 2 + (y / 100.0) ** 2 + (z / 160.0) ** 2 <= 1.0
+    values[body] = 30.0
+    right_lung = ((x + 65.0) / 50.0) ** 2 + ((y + 5.0) / 60.0) ** 2 + (
+        (z - 40.0) / 90.0
+    ) ** 2 <= 1.0
+    left_lung = ((x - 60.0) / 45.0) ** 2 + ((y + 5.0) / 55.0) ** 2 + (
+        (z - 50.0) / 80.0
+    ) ** 2 <= 1.0
+    values[right_lung | left_lung] = -820.0
+    liver = ((x + 55.0) / 60.0) ** 2 + ((y - 0.0) / 55.0) ** 2 + (
+        (z + 80.0) / 45.0
+    ) ** 2 <= 1.0
+    values[liver] = 65.0
+    spine = ((x / 14.0) ** 2 + ((y - 70.0) / 14.0) ** 2 <= 1.0) & (np.abs(z) < 150.0)
+    values[spine] = 600.0
+    sternum = (np.abs(x) < 10.0) & (np.abs(y + 88.0) < 5.0) & (z > -20.0) & (z < 90.0)
+    values[sternum] = 400.0
+    for radius, centre in zip((12.0, 8.0, 15.0), LESIONS_LPS_MM, strict=True):
+        inside = np.sum((points_lps_mm - centre) ** 2, axis=-1) <= radius**2
+        values[inside] = 90.0 if centre[2] > -50 else 120.0
+    return values
+
+
+def apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    points = np.asarray(points, dtype=float)
+    return points @ matrix[:3, :3].T + matrix[:3, 3]
+
+
+def phantom_volume(
+    shape_kji: tuple[int, int, int],
+    spacing_ijk_mm: tuple[float, float, float],
+    truth_to_phantom: np.ndarray | None = None,
+    *,
+    centre_mm: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    dtype: type = np.int16,
+    noise_hu: float = 0.0,
+    seed: int = 0,
+    sop_prefix: str = "",
+) -> Volume:
+    """An axial volume of the phantom centred on ``centre_mm``.
+
+    With ``truth_to_phantom`` (4x4, this volume's LPS -> phantom LPS) the anatomy is
+    moved: each voxel takes the phantom value at the mapped point.
+    """
+    nk, nj, ni = shape_kji
+    di, dj, dk = spacing_ijk_mm
+    origin = np.asarray(centre_mm) - np.array(
+        [(ni - 1) * di / 2, (nj - 1) * dj / 2, (nk - 1) * dk / 2]
+    )
+    positions = origin + np.outer(np.arange(nk) * dk, [0, 0, 1])
+    xs = origin[0] + np.arange(ni) * di
+    ys = origin[1] + np.arange(nj) * dj
+    rng = np.random.default_rng(seed)
+    voxels = np.empty(shape_kji, dtype=dtype)
+    grid_x, grid_y = np.meshgrid(xs, ys, indexing="xy")
+    for k in range(nk):
+        points = np.stack([grid_x, grid_y, np.full_like(grid_x, positions[k, 2])], -1)
+        if truth_to_phantom is not None:
+            points = apply(truth_to_phantom, points)
+        values = body_hu(points)
+        if noise_hu:
+            values = values + rng.normal(0.0, noise_hu, values.shape)
+        voxels[k] = np.round(values).astype(dtype)
+    uids = tuple(f"{sop_prefix}{k + 1}" for k in range(nk)) if sop_prefix else ()
+    return Volume(
+        voxels,
+        positions,
+        np.array([1.0, 0.0, 0.0]),
+        np.array([0.0, 1.0, 0.0]),
+        (dj, di),
+        sop_instance_uids=uids,
+    )
