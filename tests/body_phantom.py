@@ -12,7 +12,14 @@ import numpy as np
 from viewer.derive import rigid_matrix
 from viewer.volume import Volume
 
-__all__ = ["LESIONS_LPS_MM", "apply", "body_hu", "phantom_volume", "rigid_matrix"]
+__all__ = [
+    "LESIONS_LPS_MM",
+    "apply",
+    "body_hu",
+    "phantom_volume",
+    "rigid_matrix",
+    "write_ct_series",
+]
 
 # Lesion centres in the phantom's own space (LPS mm): right lung, left lung, liver.
 LESIONS_LPS_MM = np.array(
@@ -97,3 +104,85 @@ def phantom_volume(
         (dj, di),
         sop_instance_uids=uids,
     )
+
+
+def write_ct_series(
+    volume: Volume,
+    folder,
+    *,
+    study_date: str = "20260301",
+    frame_of_reference_uid: str = "",
+    patient_id: str = "PHANTOM-1",
+) -> list:
+    """Write ``volume`` (HU) as a CT Image Storage series, one file per slice."""
+    from pathlib import Path
+
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    study, series = generate_uid(), generate_uid()
+    frame = frame_of_reference_uid or generate_uid()
+    paths = []
+    for k in range(volume.shape[0]):
+        ds = pydicom.Dataset()
+        ds.SOPClassUID = CTImageStorage
+        ds.SOPInstanceUID = (
+            volume.sop_instance_uids[k] if volume.sop_instance_uids else generate_uid()
+        )
+        ds.PatientName = "Phantom^Body"
+        ds.PatientID = patient_id
+        ds.PatientBirthDate = "19600101"
+        ds.PatientSex = "O"
+        ds.StudyInstanceUID = study
+        ds.StudyDate = study_date
+        ds.StudyTime = "101500"
+        ds.ContentDate = study_date
+        ds.ContentTime = "101500"
+        ds.ReferringPhysicianName = ""
+        ds.StudyID = "1"
+        ds.AccessionNumber = "A1"
+        ds.StudyDescription = "CT CHEST"
+        ds.Modality = "CT"
+        ds.SeriesInstanceUID = series
+        ds.SeriesNumber = 2
+        ds.SeriesDescription = "Body 3mm"
+        ds.PatientPosition = "HFS"
+        ds.Laterality = ""
+        ds.FrameOfReferenceUID = frame
+        ds.PositionReferenceIndicator = ""
+        ds.Manufacturer = "Nadir test"
+        ds.InstanceNumber = k + 1
+        ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+        ds.ImagePositionPatient = [float(v) for v in volume.slice_positions_lps_mm[k]]
+        ds.ImageOrientationPatient = [
+            *(float(v) for v in volume.row_cosine),
+            *(float(v) for v in volume.column_cosine),
+        ]
+        ds.PixelSpacing = [float(v) for v in volume.pixel_spacing_mm]
+        ds.SliceThickness = float(volume.slice_step_mm)
+        ds.KVP = 120
+        ds.AcquisitionNumber = 1
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.Rows, ds.Columns = volume.shape[1], volume.shape[2]
+        ds.BitsAllocated = 16
+        ds.BitsStored = 16
+        ds.HighBit = 15
+        ds.PixelRepresentation = 0
+        ds.RescaleIntercept = -1024
+        ds.RescaleSlope = 1
+        ds.RescaleType = "HU"
+        stored = np.clip(np.asarray(volume.voxels[k], dtype=np.int32) + 1024, 0, 65535)
+        ds.PixelData = stored.astype("<u2").tobytes()
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = ds.SOPClassUID
+        meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.file_meta = meta
+        path = folder / f"slice{k:03d}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths

@@ -25,6 +25,8 @@ Float32Array = npt.NDArray[np.float32]
 
 # Points per chunk: about 100 MB of temporaries at most.
 _CHUNK_POINTS = 1 << 20
+# Index rounding allowed at the half-voxel border, so points exactly on it count.
+_EDGE_TOLERANCE = 1e-6
 
 
 def sample_index(
@@ -73,7 +75,8 @@ def _sample_chunk(
 ) -> Float32Array:
     nk, nj, ni = voxels.shape
     sizes = np.array([ni, nj, nk], dtype=np.float64)
-    inside = np.all((ijk >= -0.5) & (ijk <= sizes - 0.5), axis=1)
+    margin = 0.5 + _EDGE_TOLERANCE
+    inside = np.all((ijk >= -margin) & (ijk <= sizes - 1.0 + margin), axis=1)
     clipped = np.clip(ijk, 0.0, sizes - 1.0)
 
     lower = np.floor(clipped).astype(np.intp)
