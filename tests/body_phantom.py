@@ -28,31 +28,42 @@ LESIONS_LPS_MM = np.array(
 
 
 def body_hu(points_lps_mm: np.ndarray) -> np.ndarray:
-    """CT numbers of the phantom at points ``(..., 3)``."""
-    x, y, z = points_lps_mm[..., 0], points_lps_mm[..., 1], points_lps_mm[..., 2]
-    values = np.full(x.shape, -1000.0, dtype=np.float32)
+    """CT numbers of the phantom at points ``(..., 3)``.
 
-    body = (x / 150.0) ** 2 + (y / 100.0) ** 2 + (z / 160.0) ** 2 <= 1.0
-    values[body] = 30.0
-    right_lung = ((x + 65.0) / 50.0) ** 2 + ((y + 5.0) / 60.0) ** 2 + (
-        (z - 40.0) / 90.0
-    ) ** 2 <= 1.0
-    left_lung = ((x - 60.0) / 45.0) ** 2 + ((y + 5.0) / 55.0) ** 2 + (
-        (z - 50.0) / 80.0
-    ) ** 2 <= 1.0
-    values[right_lung | left_lung] = -820.0
-    liver = ((x + 55.0) / 60.0) ** 2 + ((y - 0.0) / 55.0) ** 2 + (
-        (z + 80.0) / 45.0
-    ) ** 2 <= 1.0
-    values[liver] = 65.0
-    spine = ((x / 14.0) ** 2 + ((y - 70.0) / 14.0) ** 2 <= 1.0) & (np.abs(z) < 150.0)
-    values[spine] = 600.0
-    sternum = (np.abs(x) < 10.0) & (np.abs(y + 88.0) < 5.0) & (z > -20.0) & (z < 90.0)
-    values[sternum] = 400.0
+    Edges are soft (about 1 mm wide), as partial volume makes them in a scan, so
+    the phantom looks alike on any grid it is sampled on.
+    """
+    p = np.asarray(points_lps_mm, dtype=np.float64)
+    x, y, z = p[..., 0], p[..., 1], p[..., 2]
+    values = np.full(x.shape, -1000.0)
+
+    def paint(inside_weight: np.ndarray, hu: float) -> None:
+        nonlocal values
+        values = values + inside_weight * (hu - values)
+
+    def ellipsoid(centre, radii) -> np.ndarray:
+        offset = (p - np.asarray(centre)) / np.asarray(radii)
+        radius = np.sqrt(np.sum(offset**2, axis=-1))
+        # distance to the surface, roughly, in mm
+        return _soft((radius - 1.0) * float(np.min(radii)))
+
+    paint(ellipsoid((0, 0, 0), (150, 100, 160)), 30.0)
+    paint(ellipsoid((-65, -5, 40), (50, 60, 90)), -820.0)
+    paint(ellipsoid((60, -5, 50), (45, 55, 80)), -820.0)
+    paint(ellipsoid((-55, 0, -80), (60, 55, 45)), 65.0)
+    spine_radius = np.sqrt(x**2 + (y - 70.0) ** 2)
+    paint(_soft(spine_radius - 14.0) * _soft(np.abs(z) - 150.0), 600.0)
+    sternum = _soft(np.abs(x) - 10.0) * _soft(np.abs(y + 88.0) - 5.0)
+    paint(sternum * _soft(np.abs(z - 35.0) - 55.0), 400.0)
     for radius, centre in zip((12.0, 8.0, 15.0), LESIONS_LPS_MM, strict=True):
-        inside = np.sum((points_lps_mm - centre) ** 2, axis=-1) <= radius**2
-        values[inside] = 90.0 if centre[2] > -50 else 120.0
-    return values
+        distance = np.sqrt(np.sum((p - centre) ** 2, axis=-1)) - radius
+        paint(_soft(distance), 90.0 if centre[2] > -50 else 120.0)
+    return values.astype(np.float32)
+
+
+def _soft(distance_mm: np.ndarray) -> np.ndarray:
+    """1 inside (negative distance), 0 outside, over about a millimetre."""
+    return 1.0 / (1.0 + np.exp(np.clip(distance_mm / 0.4, -50, 50)))
 
 
 def apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:

@@ -362,7 +362,9 @@ def _regular_grid(
     axes = np.stack([volume.row_cosine, volume.column_cosine, volume.normal])
     extent = volume.to_patient(corners) @ axes.T
     low, high = extent.min(axis=0), extent.max(axis=0)
-    spacing = np.array([di, dj, step])
+    # The finest slice step keeps the detail of the thinnest part of the stack.
+    finest = float(np.min(volume.slice_steps_mm)) if nk > 1 else step
+    spacing = np.array([di, dj, min(step, finest)])
     counts = np.floor((high - low) / spacing + 1e-6).astype(int) + 1
     origin = low @ axes
     logger.debug(
