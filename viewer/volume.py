@@ -119,7 +119,8 @@ class Volume:
         self.column_cosine = _unit(np.asarray(self.column_cosine, dtype=np.float64))
         if self.voxels.ndim != 3:
             raise ValueError(
-                f"voxels must be shaped (slices, rows, columns), got {self.voxels.shape}"
+                "voxels must be shaped (slices, rows, columns), "
+                f"got {self.voxels.shape}"
             )
         if self.voxels.shape[0] != len(self.slice_positions_lps_mm):
             raise ValueError(
@@ -273,9 +274,13 @@ class Volume:
         count = len(distances)
         if count == 1:
             return np.asarray((distance - distances[0]) / self.single_slice_step_mm)
-        lower = np.clip(np.searchsorted(distances, distance, side="right") - 1, 0, count - 2)
+        lower = np.clip(
+            np.searchsorted(distances, distance, side="right") - 1, 0, count - 2
+        )
         span = distances[lower + 1] - distances[lower]
-        return np.asarray(lower + (distance - distances[lower]) / span, dtype=np.float64)
+        return np.asarray(
+            lower + (distance - distances[lower]) / span, dtype=np.float64
+        )
 
 
 def _unit(vector: FloatArray) -> FloatArray:
