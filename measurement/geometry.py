@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from viewer.plane import Plane
 from viewer.volume import Calibration, Volume
 
 logger = logging.getLogger(__name__)
@@ -27,34 +27,6 @@ Point = tuple[float, float, float]
 
 # Below this length (mm) a long axis has no direction to be perpendicular to.
 MIN_AXIS_MM = 1e-6
-
-
-class PlaneGeometry(Protocol):
-    """What the tools need of a displayed 2D image's plane.
-
-    Pixel ``(x, y)`` is column x, row y; its centre lies at
-    ``origin + x * spacing_mm[0] * x_axis + y * spacing_mm[1] * y_axis``.
-    ``size`` is ``(columns, rows)``. A viewport's plane and a reslicer's plane both
-    offer these attributes, so the tools work on native and resliced images alike.
-    """
-
-    @property
-    def origin_lps_mm(self) -> FloatArray: ...
-
-    @property
-    def x_axis(self) -> FloatArray: ...
-
-    @property
-    def y_axis(self) -> FloatArray: ...
-
-    @property
-    def spacing_mm(self) -> tuple[float, float]: ...
-
-    @property
-    def size(self) -> tuple[int, int]: ...
-
-    @property
-    def calibration(self) -> Calibration: ...
 
 
 @dataclass(frozen=True)
@@ -287,7 +259,7 @@ def ellipse(
 
 
 def ellipse_statistics(
-    pixels: npt.ArrayLike, plane: PlaneGeometry, region: Ellipse
+    pixels: npt.ArrayLike, plane: Plane, region: Ellipse
 ) -> EllipseStatistics:
     """Mean, SD, minimum, maximum and area of the pixels inside an ellipse.
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pytest
 
@@ -16,19 +14,8 @@ from measurement.geometry import (
     ellipse_statistics,
     tool_lengths,
 )
+from viewer.plane import Plane, native_plane
 from viewer.volume import Calibration, Volume
-
-
-@dataclass(frozen=True)
-class FlatPlane:
-    """A test plane with the attributes the tools read."""
-
-    origin_lps_mm: np.ndarray
-    x_axis: np.ndarray
-    y_axis: np.ndarray
-    spacing_mm: tuple[float, float]
-    size: tuple[int, int]
-    calibration: Calibration = field(default_factory=Calibration)
 
 
 def volume(spacing=(0.7, 0.7), step=2.5, col=(0, 1, 0), calibration=None, slices=5):
@@ -136,7 +123,7 @@ def test_ellipse_statistics_on_a_ramp_with_anisotropic_pixels():
     # values equal the column index; pixels 0.5 mm wide, 1.0 mm high
     rows, columns = 60, 100
     image = np.tile(np.arange(columns, dtype=np.int16), (rows, 1))
-    plane = FlatPlane(
+    plane = Plane(
         np.array([0.0, 0.0, 0.0]),
         np.array([1.0, 0, 0]),
         np.array([0, 1.0, 0]),
@@ -160,8 +147,8 @@ def test_ellipse_statistics_on_a_rotated_plane_match_the_flat_ones():
     rotation = _rotation([0.3, -1, 0.5], 1.1)
     rows, columns = 40, 40
     image = np.arange(rows * columns, dtype=np.float64).reshape(rows, columns) % 7
-    flat = FlatPlane(np.zeros(3), np.eye(3)[0], np.eye(3)[1], (0.8, 0.8), (40, 40))
-    turned = FlatPlane(
+    flat = Plane(np.zeros(3), np.eye(3)[0], np.eye(3)[1], (0.8, 0.8), (40, 40))
+    turned = Plane(
         rotation @ np.array([5.0, -3, 2]),
         rotation @ np.eye(3)[0],
         rotation @ np.eye(3)[1],
@@ -180,7 +167,7 @@ def test_ellipse_statistics_on_a_rotated_plane_match_the_flat_ones():
 
 def test_ellipse_area_on_an_uncalibrated_image_is_in_px2():
     calibration = Calibration(unit="px", trusted=False)
-    plane = FlatPlane(
+    plane = Plane(
         np.zeros(3), np.eye(3)[0], np.eye(3)[1], (1.0, 1.0), (20, 20), calibration
     )
     stats = ellipse_statistics(
@@ -194,7 +181,7 @@ def test_ellipse_area_on_an_uncalibrated_image_is_in_px2():
 
 
 def test_ellipse_with_a_wrong_image_shape_is_refused():
-    plane = FlatPlane(np.zeros(3), np.eye(3)[0], np.eye(3)[1], (1.0, 1.0), (20, 10))
+    plane = Plane(np.zeros(3), np.eye(3)[0], np.eye(3)[1], (1.0, 1.0), (20, 10))
     with pytest.raises(ValueError, match="10 rows and 20 columns"):
         ellipse_statistics(
             np.ones((20, 20)), plane, ellipse([5, 5, 0], [7, 5, 0], [5, 7, 0])
@@ -207,3 +194,32 @@ def _rotation(axis, angle):
         [[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]]
     )
     return np.eye(3) + np.sin(angle) * k + (1 - np.cos(angle)) * k @ k
+
+
+def test_ellipse_on_a_slice_of_a_tilted_volume_with_anisotropic_pixels():
+    # a disc of 100 +/- 10 (checkerboard) of radius 12 mm on slice 2 of a stack
+    # tilted 15 degrees, pixels 0.6 mm (rows) x 0.9 mm (columns)
+    tilt = np.radians(15.0)
+    rows, columns = 64, 48
+    jj, ii = np.mgrid[0:rows, 0:columns]
+    centre_i, centre_j = 24.0, 32.0
+    radius = np.hypot((ii - centre_i) * 0.9, (jj - centre_j) * 0.6)
+    checker = np.where((ii + jj) % 2 == 0, 10, -10)
+    image = np.where(radius <= 12.0, 100 + checker, 0).astype(np.int16)
+    voxels = np.stack([np.zeros_like(image), np.zeros_like(image), image])
+    vol = Volume(
+        voxels,
+        np.array([[0.0, 0.0, 3.0 * k] for k in range(3)]),
+        np.array([1.0, 0, 0]),
+        np.array([0.0, np.cos(tilt), -np.sin(tilt)]),
+        (0.6, 0.9),
+    )
+    plane = native_plane(vol, 2)
+    centre = vol.to_patient([centre_i, centre_j, 2])
+    along_i = vol.to_patient([centre_i + 8 / 0.9, centre_j, 2])
+    along_j = vol.to_patient([centre_i, centre_j + 8 / 0.6, 2])
+    stats = ellipse_statistics(vol.voxels[2], plane, ellipse(centre, along_i, along_j))
+    assert stats.area.value == pytest.approx(np.pi * 8 * 8, rel=0.03)
+    assert stats.mean == pytest.approx(100.0, abs=1.0)
+    assert stats.sd == pytest.approx(10.0, abs=0.1)
+    assert (stats.minimum, stats.maximum) == (90.0, 110.0)
