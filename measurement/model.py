@@ -51,7 +51,7 @@ class AnnotationKind(StrEnum):
 STATUSES: dict[LesionKind, tuple[str, ...]] = {
     LesionKind.TARGET: ("too-small", "absent", "not-assessed"),
     LesionKind.NON_TARGET: ("present", "absent", "progression", "not-assessed"),
-    LesionKind.NEW: ("equivocal", "unequivocal"),
+    LesionKind.NEW: ("equivocal", "unequivocal", "absent", "not-assessed"),
 }
 
 # Tools whose diameters can stand for a target lesion (RECIST 1.1 section 4.1).
@@ -66,12 +66,17 @@ ID_PREFIXES: dict[LesionKind, str] = {
 
 @dataclass(frozen=True)
 class Timepoint:
-    """One study of the patient as a column of the lesion table."""
+    """One study of the patient as a column of the lesion table.
+
+    ``date`` is the study date as ISO 8601 (``2026-01-12``); the slice thickness,
+    when known, decides the smallest measurable lesion (RECIST 1.1 section 3.1.1).
+    """
 
     id: str
     study_uid: str
     date: str = ""
     baseline: bool = False
+    slice_thickness_mm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class ImageRef:
 
     sop_uid: str
     series_uid: str = ""
+    slice_thickness_mm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,9 @@ class Measurement:
     long_mm: float | None = None
     short_mm: float | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "points_lps_mm", _float_points(self.points_lps_mm))
+
 
 @dataclass(frozen=True)
 class Status:
@@ -134,6 +143,9 @@ class Annotation:
     text: str = ""
     image: ImageRef | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "points_lps_mm", _float_points(self.points_lps_mm))
+
 
 @dataclass(frozen=True)
 class KeyImage:
@@ -153,6 +165,7 @@ class ReadingState:
     """
 
     patient_id: str = ""
+    reader: str = ""
     timepoints: tuple[Timepoint, ...] = ()
     lesions: tuple[Lesion, ...] = ()
     measurements: tuple[Measurement, ...] = ()
@@ -250,6 +263,10 @@ def next_id(prefix: str, taken: list[str] | tuple[str, ...]) -> str:
         if (match := re.fullmatch(re.escape(prefix) + r"(\d+)", item))
     ]
     return f"{prefix}{max(numbers, default=0) + 1}"
+
+
+def _float_points(points: tuple[Point, ...]) -> tuple[Point, ...]:
+    return tuple((float(x), float(y), float(z)) for x, y, z in points)
 
 
 def _id_key(item: Measurement | Annotation) -> tuple[str, int, str]:

@@ -62,8 +62,14 @@ def state_to_json(state: ReadingState) -> Json:
     return {
         "format": STATE_FORMAT,
         "patient": {"id": state.patient_id},
+        "reader": state.reader,
         "timepoints": {
-            t.id: {"study_uid": t.study_uid, "date": t.date, "baseline": t.baseline}
+            t.id: {
+                "study_uid": t.study_uid,
+                "date": t.date,
+                "baseline": t.baseline,
+                "slice_thickness_mm": t.slice_thickness_mm,
+            }
             for t in state.timepoints
         },
         "lesions": {
@@ -90,7 +96,7 @@ def state_to_json(state: ReadingState) -> Json:
         },
         "key_images": {
             k.image.sop_uid: {
-                "series_uid": k.image.series_uid,
+                "image": _image_to_json(k.image),
                 "timepoint": k.timepoint_id,
             }
             for k in state.key_images
@@ -110,8 +116,15 @@ def state_from_json(data: Mapping[str, Any]) -> ReadingState:
         raise CaseError("lesion_order: does not list exactly the lesions")
     return ReadingState(
         patient_id=str(_mapping(data, "patient").get("id", "")),
+        reader=str(data.get("reader", "")),
         timepoints=tuple(
-            Timepoint(tid, str(t["study_uid"]), str(t["date"]), bool(t["baseline"]))
+            Timepoint(
+                tid,
+                str(t["study_uid"]),
+                str(t["date"]),
+                bool(t["baseline"]),
+                t.get("slice_thickness_mm"),
+            )
             for tid, t in _mapping(data, "timepoints").items()
         ),
         lesions=tuple(
@@ -145,8 +158,8 @@ def state_from_json(data: Mapping[str, Any]) -> ReadingState:
             for aid, a in _mapping(data, "annotations").items()
         ),
         key_images=tuple(
-            KeyImage(ImageRef(sop, str(k["series_uid"])), str(k["timepoint"]))
-            for sop, k in _mapping(data, "key_images").items()
+            KeyImage(_required_image(k["image"]), str(k["timepoint"]))
+            for k in _mapping(data, "key_images").values()
         ),
     )
 
@@ -158,17 +171,27 @@ def state_to_case(state: ReadingState) -> Json:
     """The lesion table in the nadir-case/1 format of RECIST.md."""
     timepoints: list[Json] = []
     for t in state.timepoints:
-        entry: Json = {"id": t.id, "date": t.date}
+        entry: Json = {"id": t.id, "date": iso_date(t.date)}
         if t.baseline:
             entry["baseline"] = True
-        entry["study_uid"] = t.study_uid
+        if t.study_uid:
+            entry["study_uid"] = t.study_uid
+        if t.slice_thickness_mm is not None:
+            entry["slice_thickness_mm"] = t.slice_thickness_mm
         timepoints.append(entry)
-    return {
-        "format": CASE_FORMAT,
-        "patient": {"id": state.patient_id},
-        "timepoints": timepoints,
-        "lesions": [_lesion_to_case(state, lesion) for lesion in state.lesions],
-    }
+    case: Json = {"format": CASE_FORMAT, "patient": {"id": state.patient_id}}
+    if state.reader:
+        case["reader"] = state.reader
+    case["timepoints"] = timepoints
+    case["lesions"] = [_lesion_to_case(state, lesion) for lesion in state.lesions]
+    return case
+
+
+def iso_date(date: str) -> str:
+    """A DICOM DA date (``20260112``, PS3.5 6.2) as ISO 8601; others unchanged."""
+    if len(date) == 8 and date.isdigit():
+        return f"{date[:4]}-{date[4:6]}-{date[6:]}"
+    return date
 
 
 def state_from_case(case: Mapping[str, Any]) -> ReadingState:
@@ -206,6 +229,13 @@ def state_from_case(case: Mapping[str, Any]) -> ReadingState:
                 )
                 continue
             cell_where = f"{where}.measurements.{tid}"
+            for unsupported in ("fragments_mm", "merged_into"):
+                if unsupported in cell:
+                    raise CaseError(
+                        f"{cell_where}.{unsupported}: split and merged lesions are not "
+                        "yet kept in the lesion table; evaluate this file with "
+                        "'nadir recist' instead"
+                    )
             if "status" in cell:
                 statuses.append(_status(lesion, tid, cell["status"], cell_where))
                 continue
@@ -213,8 +243,12 @@ def state_from_case(case: Mapping[str, Any]) -> ReadingState:
             measurements.append(
                 _measurement_from_case(f"M{number}", lesion.id, tid, cell, cell_where)
             )
+    reader = case.get("reader", "")
+    if not isinstance(reader, str):
+        raise CaseError(f"reader: expected text, got {reader!r}")
     return ReadingState(
         patient_id=str(patient.get("id", "")),
+        reader=reader,
         timepoints=timepoints,
         lesions=tuple(lesions),
         measurements=tuple(measurements),
@@ -266,21 +300,35 @@ def _measurement_from_json(mid: str, m: Mapping[str, Any]) -> Measurement:
 def _image_to_json(image: ImageRef | None) -> Json | None:
     if image is None:
         return None
-    return {"sop_uid": image.sop_uid, "series_uid": image.series_uid}
+    return {
+        "sop_uid": image.sop_uid,
+        "series_uid": image.series_uid,
+        "slice_thickness_mm": image.slice_thickness_mm,
+    }
 
 
 def _image_from_json(data: Mapping[str, Any] | None) -> ImageRef | None:
     if data is None:
         return None
-    return ImageRef(str(data["sop_uid"]), str(data.get("series_uid", "")))
+    return _required_image(data)
+
+
+def _required_image(data: Mapping[str, Any]) -> ImageRef:
+    return ImageRef(
+        str(data["sop_uid"]),
+        str(data.get("series_uid", "")),
+        data.get("slice_thickness_mm"),
+    )
 
 
 def _lesion_to_case(state: ReadingState, lesion: Lesion) -> Json:
-    entry: Json = {"id": lesion.id, "kind": lesion.kind.value, "organ": lesion.organ}
+    entry: Json = {"id": lesion.id, "kind": lesion.kind.value}
+    if lesion.organ:
+        entry["organ"] = lesion.organ
     if lesion.kind is LesionKind.TARGET or lesion.node:
         entry["node"] = lesion.node
     if lesion.name:
-        entry["name"] = lesion.name
+        entry["location"] = lesion.name
     if lesion.kind is LesionKind.TARGET:
         cells: Json = {}
         for t in state.timepoints:
@@ -310,10 +358,16 @@ def _measurement_to_case(m: Measurement) -> Json:
     if m.short_mm is not None:
         cell["short_mm"] = m.short_mm
     if m.image is not None:
-        cell["image"] = {
-            "sop_uid": m.image.sop_uid,
-            "points_mm": [list(p) for p in m.points_lps_mm],
-        }
+        image: Json = {}
+        if m.image.sop_uid:
+            image["sop_uid"] = m.image.sop_uid
+        if m.image.series_uid:
+            image["series_uid"] = m.image.series_uid
+        if len(m.points_lps_mm) in (2, 4):
+            image["points_mm"] = [list(p) for p in m.points_lps_mm]
+        if m.image.slice_thickness_mm is not None:
+            image["slice_thickness_mm"] = m.image.slice_thickness_mm
+        cell["image"] = image
     if m.calibration.unit == "px":
         logger.warning(
             "%s was measured on an image without pixel spacing; its case-file "
@@ -334,6 +388,7 @@ def _timepoint_from_case(item: Any, where: str) -> Timepoint:
         str(item.get("study_uid", "")),
         str(item.get("date", "")),
         item.get("baseline") is True,
+        _optional_length(item, "slice_thickness_mm", where),
     )
 
 
@@ -347,7 +402,7 @@ def _lesion_from_case(item: Mapping[str, Any], where: str) -> Lesion:
     return Lesion(
         lid,
         _kind(item.get("kind"), f"{where}.kind"),
-        str(item.get("name", "")),
+        str(item.get("location", "")),
         str(item.get("organ", "")),
         node,
     )
@@ -393,7 +448,11 @@ def _measurement_from_case(
     if image is not None:
         if not isinstance(image, Mapping) or not isinstance(image.get("sop_uid"), str):
             raise CaseError(f"{where}.image: expected an object with a 'sop_uid'")
-        ref = ImageRef(image["sop_uid"])
+        ref = ImageRef(
+            image["sop_uid"],
+            str(image.get("series_uid", "")),
+            _optional_length(image, "slice_thickness_mm", f"{where}.image"),
+        )
         points = tuple(
             _point(p, f"{where}.image.points_mm") for p in image.get("points_mm", [])
         )
@@ -408,6 +467,15 @@ def _measurement_from_case(
         long_mm=float(lengths[0]),
         short_mm=None if lengths[1] is None else float(lengths[1]),
     )
+
+
+def _optional_length(item: Mapping[str, Any], key: str, where: str) -> float | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise CaseError(f"{where}.{key}: expected a length in mm, got {value!r}")
+    return float(value)
 
 
 def _kind(value: Any, where: str) -> LesionKind:

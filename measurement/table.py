@@ -5,7 +5,8 @@ each cell shows the lesion's measurement or status there. Footer rows show, per
 timepoint, what the RECIST 1.1 engine (:mod:`measurement.recist`, imported when
 first needed) computes from the reading's case file: the sum of diameters, its
 change from baseline and from the nadir, the target, non-target, new-lesion and
-overall responses, and the response margin. A Qt item model wraps this class and
+overall responses, the response margin, and the engine's rule-check warnings,
+which the table shows and never enforces. A Qt item model wraps this class and
 forwards the reading's change callbacks as signals.
 """
 
@@ -24,11 +25,6 @@ from measurement.reading import Change, Reading
 logger = logging.getLogger(__name__)
 
 Evaluate = Callable[[dict[str, Any]], Mapping[str, Any]]
-
-# RECIST 1.1 section 4.3.1 thresholds, as in RECIST.md, for the response margin.
-PD_RELATIVE = 1.20
-PD_ABSOLUTE_MM = 5.0
-PR_RELATIVE = 0.70
 
 FOOTER_ROWS: tuple[tuple[str, str], ...] = (
     ("sum", "Sum of diameters"),
@@ -67,42 +63,6 @@ class Cell:
     def calibrated(self) -> bool:
         """False when the cell's lengths are not trusted patient millimetres."""
         return all(q.calibrated for q in (self.long, self.short) if q is not None)
-
-
-@dataclass(frozen=True)
-class Margin:
-    """How far the sum of diameters is from flipping the target response.
-
-    ``to_pd_mm`` is the growth that would make it PD (negative: PD by that much);
-    ``to_pr_mm`` the shrinkage that would make it PR (negative: PR by that much).
-    """
-
-    to_pd_mm: float
-    to_pr_mm: float
-
-    @property
-    def text(self) -> str:
-        """E.g. ``"PD at +1.4 mm, PR at -3.2 mm"``."""
-        if self.to_pd_mm <= 0:
-            return f"PD by {abs(self.to_pd_mm):.1f} mm"
-        parts = []
-        if self.to_pr_mm <= 0:
-            parts.append(f"PR by {abs(self.to_pr_mm):.1f} mm")
-        parts.append(f"PD at +{self.to_pd_mm:.1f} mm")
-        if self.to_pr_mm > 0:
-            parts.append(f"PR at -{self.to_pr_mm:.1f} mm")
-        return ", ".join(parts)
-
-
-def response_margin(sum_mm: float, baseline_sum_mm: float, nadir_mm: float) -> Margin:
-    """The margins of RECIST 1.1 section 4.3.1 for one follow-up sum.
-
-    PD needs ``sum >= nadir x 1.20`` and ``sum - nadir >= 5 mm``; PR needs
-    ``sum <= baseline x 0.70``.
-    """
-    pd_at = max(nadir_mm * PD_RELATIVE, nadir_mm + PD_ABSOLUTE_MM)
-    pr_at = baseline_sum_mm * PR_RELATIVE
-    return Margin(to_pd_mm=pd_at - sum_mm, to_pr_mm=sum_mm - pr_at)
 
 
 class LesionTable:
@@ -213,21 +173,36 @@ class LesionTable:
             return _number(values.get("change_from_nadir_pct"), "%", signed=True)
         if key == "margin":
             margin = self.margin(column)
-            return margin.text if margin else ""
+            return str(margin.get("text", "")) if margin else ""
         value = values.get(key)
         return "" if value is None else str(value)
 
-    def margin(self, column: int) -> Margin | None:
-        """The response margin of a follow-up whose sum is known."""
-        timepoint = self.timepoint(column)
-        values = self.timepoint_evaluation(timepoint.id)
-        numbers = [values.get(k) for k in ("sum_mm", "baseline_sum_mm", "nadir_mm")]
-        if timepoint.baseline or values.get("target") in (None, "CR", "NE"):
-            return None
-        if not all(isinstance(n, int | float) for n in numbers):
-            return None
-        sum_mm, baseline_mm, nadir_mm = (float(n) for n in numbers if n is not None)
-        return response_margin(sum_mm, baseline_mm, nadir_mm)
+    def margin(self, column: int) -> Mapping[str, Any] | None:
+        """The engine's response margin at a follow-up (``text``, ``to_pd_mm``...)."""
+        margin = self.timepoint_evaluation(self.timepoint(column).id).get("margin")
+        return margin if isinstance(margin, Mapping) else None
+
+    def notes(self, column: int) -> list[str]:
+        """The engine's notes on a timepoint (e.g. which targets were not assessed)."""
+        notes = self.timepoint_evaluation(self.timepoint(column).id).get("notes", [])
+        return [str(note) for note in notes] if isinstance(notes, list) else []
+
+    def warnings(self) -> list[str]:
+        """Every rule check the case breaks (RECIST.md): shown, never enforced."""
+        return [_warning_text(w) for w in self._warnings()]
+
+    def lesion_warnings(self, row: int) -> list[str]:
+        """The rule checks that concern one lesion."""
+        lesion_id = self.lesion(row).id
+        return [
+            _warning_text(w)
+            for w in self._warnings()
+            if isinstance(w, Mapping) and w.get("lesion") == lesion_id
+        ]
+
+    def _warnings(self) -> list[Any]:
+        warnings = self.evaluation().get("warnings", [])
+        return list(warnings) if isinstance(warnings, list) else []
 
     # -------------------------------------------------------- evaluation
 
@@ -274,6 +249,14 @@ def _engine() -> Evaluate:
         ) from error
     evaluate: Evaluate = recist.evaluate
     return evaluate
+
+
+def _warning_text(warning: Any) -> str:
+    if isinstance(warning, Mapping):
+        section = warning.get("section")
+        message = str(warning.get("message", ""))
+        return f"{message} ({section})" if section else message
+    return str(warning)
 
 
 def _per_timepoint(evaluation: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:

@@ -329,12 +329,13 @@ def test_a_measured_reading_round_trips_through_the_case_file():
         "kind": "target",
         "organ": "liver",
         "node": False,
-        "name": "segment VII",
+        "location": "segment VII",
         "measurements": {
             "T0": {
                 "long_mm": 32.0,
                 "image": {
                     "sop_uid": "1.2.9.1",
+                    "series_uid": "1.2.8",
                     "points_mm": [[10.0, -4.5, 120.0], [42.0, -4.5, 120.0]],
                 },
             },
@@ -342,6 +343,7 @@ def test_a_measured_reading_round_trips_through_the_case_file():
                 "long_mm": 25.0,
                 "image": {
                     "sop_uid": "1.2.9.2",
+                    "series_uid": "1.2.8",
                     "points_mm": [[10.0, -4.5, 120.0], [35.0, -4.5, 120.0]],
                 },
             },
@@ -349,15 +351,7 @@ def test_a_measured_reading_round_trips_through_the_case_file():
     }
     again = Reading.from_case(case)
     assert again.to_case() == case
-    # series UIDs and calibration are not part of the case file
-    expected = replace(
-        reading.state,
-        measurements=tuple(
-            replace(m, image=ImageRef(m.image.sop_uid))
-            for m in reading.state.measurements
-        ),
-    )
-    assert again.state == expected
+    assert again.state == reading.state
 
 
 @pytest.mark.parametrize(
@@ -400,3 +394,46 @@ def test_uncalibrated_measurements_keep_their_calibration_in_the_full_state():
     assert restored.measurement("M4").calibration == px
     assert restored == reading.state
     assert isinstance(restored, ReadingState)
+
+
+def test_case_dates_are_iso_and_optional_fields_round_trip():
+    state = ReadingState(
+        patient_id="ANON-002",
+        reader="second reader",
+        timepoints=(
+            Timepoint("T0", "1.2.3", "20260112", True, slice_thickness_mm=2.5),
+            Timepoint("T1", "1.2.4", "2026-03-20"),
+        ),
+        lesions=(Lesion("N1", LesionKind.NON_TARGET, "left iliac", "bone", True),),
+    )
+    case = Reading(state).to_case()
+    assert case["reader"] == "second reader"
+    assert case["timepoints"][0] == {
+        "id": "T0",
+        "date": "2026-01-12",
+        "baseline": True,
+        "study_uid": "1.2.3",
+        "slice_thickness_mm": 2.5,
+    }
+    assert case["lesions"][0] == {
+        "id": "N1",
+        "kind": "non-target",
+        "organ": "bone",
+        "node": True,
+        "location": "left iliac",
+        "assessments": {},
+    }
+    again = Reading.from_case(case)
+    assert again.to_case() == case
+    assert again.state.timepoint("T0").slice_thickness_mm == 2.5
+
+
+def test_split_lesions_in_a_case_are_refused_with_a_reason():
+    import copy
+
+    case = copy.deepcopy(CASE)
+    case["lesions"][0]["measurements"]["T1"] = {"fragments_mm": [12.0, 9.5]}
+    with pytest.raises(
+        CaseError, match=r"T1\.fragments_mm: split and merged lesions are not yet"
+    ):
+        state_from_case(case)
