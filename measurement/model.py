@@ -68,7 +68,8 @@ ID_PREFIXES: dict[LesionKind, str] = {
 class Timepoint:
     """One study of the patient as a column of the lesion table.
 
-    ``date`` is the study date as ISO 8601 (``2026-01-12``); the slice thickness,
+    ``date`` is the study date as ISO 8601 (``2026-01-12``; a DICOM DA value is
+    converted), so timepoints sort by it; the slice thickness,
     when known, decides the smallest measurable lesion (RECIST 1.1 section 3.1.1).
     """
 
@@ -77,6 +78,9 @@ class Timepoint:
     date: str = ""
     baseline: bool = False
     slice_thickness_mm: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "date", iso_date(self.date))
 
 
 @dataclass(frozen=True)
@@ -263,6 +267,13 @@ def next_id(prefix: str, taken: list[str] | tuple[str, ...]) -> str:
         if (match := re.fullmatch(re.escape(prefix) + r"(\d+)", item))
     ]
     return f"{prefix}{max(numbers, default=0) + 1}"
+
+
+def iso_date(date: str) -> str:
+    """A DICOM DA date (``20260112``, PS3.5 6.2) as ISO 8601; others unchanged."""
+    if len(date) == 8 and date.isdigit():
+        return f"{date[:4]}-{date[4:6]}-{date[6:]}"
+    return date
 
 
 def _float_points(points: tuple[Point, ...]) -> tuple[Point, ...]:

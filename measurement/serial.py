@@ -171,7 +171,7 @@ def state_to_case(state: ReadingState) -> Json:
     """The lesion table in the nadir-case/1 format of RECIST.md."""
     timepoints: list[Json] = []
     for t in state.timepoints:
-        entry: Json = {"id": t.id, "date": iso_date(t.date)}
+        entry: Json = {"id": t.id, "date": t.date}
         if t.baseline:
             entry["baseline"] = True
         if t.study_uid:
@@ -185,13 +185,6 @@ def state_to_case(state: ReadingState) -> Json:
     case["timepoints"] = timepoints
     case["lesions"] = [_lesion_to_case(state, lesion) for lesion in state.lesions]
     return case
-
-
-def iso_date(date: str) -> str:
-    """A DICOM DA date (``20260112``, PS3.5 6.2) as ISO 8601; others unchanged."""
-    if len(date) == 8 and date.isdigit():
-        return f"{date[:4]}-{date[4:6]}-{date[6:]}"
-    return date
 
 
 def state_from_case(case: Mapping[str, Any]) -> ReadingState:
