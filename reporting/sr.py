@@ -32,6 +32,7 @@ from pydicom.sr.coding import Code
 
 from reporting import srcodes as c
 from reporting.imagegeom import GeometryError, image_plane
+from reporting.results import best_overall, by_timepoint
 from reporting.srread import read_sr
 
 __all__ = ["build_sr", "read_sr", "tracking_uid", "write_sr", "SrError"]
@@ -381,7 +382,7 @@ def _response_groups(
     timepoints: Sequence[Mapping[str, Any]],
     order: Mapping[str, int],
 ) -> list[Any]:
-    by_id = _evaluation_by_timepoint(evaluation)
+    by_id = by_timepoint(evaluation)
     groups: list[Any] = []
     for tp in timepoints:
         tp_id = str(tp.get("id"))
@@ -423,9 +424,7 @@ def _response_groups(
                 qualitative_evaluations=evaluations or None,
             )
         )
-    best = evaluation.get("best_overall_response")
-    if isinstance(best, Mapping):
-        best = best.get("response")
+    best, _margin = best_overall(evaluation)
     if best in c.OVERALL_RESPONSE_CODES:
         groups.append(
             hd.sr.MeasurementsAndQualitativeEvaluations(
@@ -441,13 +440,3 @@ def _response_groups(
             )
         )
     return groups
-
-
-def _evaluation_by_timepoint(
-    evaluation: Mapping[str, Any],
-) -> dict[str, Mapping[str, Any]]:
-    """The evaluation's per-timepoint results by timepoint ID (list or mapping)."""
-    results = evaluation.get("timepoints", {})
-    if isinstance(results, Mapping):
-        return {str(k): v for k, v in results.items()}
-    return {str(r.get("id")): r for r in results if isinstance(r, Mapping)}

@@ -165,12 +165,13 @@ def case_for(studies: list[list[FileDataset]]) -> dict[str, Any]:
                 "points_mm": [[-6.0 - half, -4.0, z], [-6.0 + half, -4.0, z]],
             },
         }
+        short = (16.2, 9.4, 11.7)[n]
         lesions["L2"]["measurements"][tp] = {
-            "long_mm": 8.3 + n,
-            "short_mm": (16.2, 9.4, 11.7)[n],
+            "long_mm": short + 4.0,
+            "short_mm": short,
             "image": {
                 "sop_uid": str(header.SOPInstanceUID),
-                "points_mm": [[4.0, 8.0, z], [12.3 + n, 8.0, z]],
+                "points_mm": [[6.0 - short / 2, 8.0, z], [10.0 + short / 2, 8.0, z]],
             },
         }
         lesions["N1"]["assessments"][tp] = "present"
