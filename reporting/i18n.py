@@ -104,6 +104,7 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "equivocal": ("equivocal", "fraglich", "сомнительный"),
     "unequivocal": ("unequivocal", "eindeutig", "однозначный"),
     "none": ("none", "keine", "нет"),
+    "sa": ("SA", "KA", "КО"),
     "deidentified": (
         "De-identified for teaching",
         "Anonymisiert für die Lehre",
@@ -183,6 +184,34 @@ _SUMMARIES: dict[str, tuple[str, str, str]] = {
         "вами, что это значит для лечения.",
     ),
 }
+
+
+_ORGANS: dict[str, tuple[str, str]] = {
+    "liver": ("Leber", "печень"),
+    "lung": ("Lunge", "лёгкое"),
+    "bone": ("Knochen", "кость"),
+    "brain": ("Gehirn", "головной мозг"),
+    "adrenal gland": ("Nebenniere", "надпочечник"),
+    "kidney": ("Niere", "почка"),
+    "spleen": ("Milz", "селезёнка"),
+    "pancreas": ("Pankreas", "поджелудочная железа"),
+    "peritoneum": ("Peritoneum", "брюшина"),
+    "pleura": ("Pleura", "плевра"),
+    "mediastinum": ("Mediastinum", "средостение"),
+    "mediastinal node": ("mediastinaler Lymphknoten", "лимфоузел средостения"),
+    "abdominal node": ("abdomineller Lymphknoten", "абдоминальный лимфоузел"),
+    "pelvic node": ("pelviner Lymphknoten", "тазовый лимфоузел"),
+    "cervical node": ("zervikaler Lymphknoten", "шейный лимфоузел"),
+    "lymph node": ("Lymphknoten", "лимфоузел"),
+}
+
+
+def organ(text: str, lang: str) -> str:
+    """A lesion site in the report's language where it is a known one."""
+    known = _ORGANS.get(text.strip().lower())
+    if known is None or _index(lang) == 0:
+        return text
+    return known[_index(lang) - 1]
 
 
 def _index(lang: str) -> int:

@@ -12,7 +12,7 @@ import logging
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QLocale
+from PySide6.QtCore import QDate, QLocale
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 
 logger = logging.getLogger(__name__)
@@ -58,3 +58,28 @@ def report_font_family() -> str:
 def locale_for(lang: str) -> QLocale:
     """The locale that formats numbers and dates for a report language."""
     return QLocale(_LOCALES.get(lang, "en_GB"))
+
+
+_DATE_FORMATS = {"en": "d MMM yyyy", "de": "dd.MM.yyyy", "ru": "dd.MM.yyyy"}
+
+
+def format_date(iso_date: str, lang: str) -> str:
+    """An ISO date (or DICOM DA) written for a report language; as given if invalid."""
+    text = iso_date.replace("-", "")
+    date = QDate.fromString(text, "yyyyMMdd")
+    if not date.isValid():
+        return iso_date
+    return locale_for(lang).toString(date, _DATE_FORMATS.get(lang, "yyyy-MM-dd"))
+
+
+def format_number(value: float, lang: str, decimals: int = 1) -> str:
+    """A number with the language's decimal separator."""
+    return locale_for(lang).toString(float(value), "f", decimals)
+
+
+def format_percent(value: float, lang: str) -> str:
+    """A signed percentage to one decimal: "+32.5%", "+32,5 %"."""
+    number = format_number(abs(value), lang)
+    sign = "+" if value > 0 else ("−" if value < 0 else "")
+    space = "" if lang == "en" else "\u00a0"
+    return f"{sign}{number}{space}%"

@@ -18,7 +18,11 @@ from PySide6.QtCore import QLocale, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
 from reporting import i18n
-from reporting.qtsupport import ensure_gui_application, report_font_family
+from reporting.qtsupport import (
+    ensure_gui_application,
+    format_date,
+    report_font_family,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +257,7 @@ def _series(
     for p in points:
         x = x_of(p.date)
         painter.setPen(QColor("#000000"))
-        date_text = locale.toString(p.date, QLocale.FormatType.ShortFormat)
+        date_text = format_date(p.date.isoformat(), lang)
         label = f"{p.label}  {date_text}"
         left = _inside(x, metrics.horizontalAdvance(label), rect)
         painter.drawText(QPointF(left, plot.bottom() + metrics.height() * 1.2), label)
