@@ -45,13 +45,50 @@ ChangeKind = Literal["do", "undo", "redo", "preview", "reset"]
 PointMap = Callable[[npt.NDArray[np.float64], str, str], npt.ArrayLike | None]
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One undoable step: its label and the exact states around it."""
+StateSource = ReadingState | Callable[[], ReadingState]
 
-    label: str
-    before: ReadingState
-    after: ReadingState
+
+class HistoryEntry:
+    """One undoable step: its label and the exact states around it.
+
+    Either state may be given as a function that builds it when first needed, so a
+    long history reopened from a workspace costs nothing until it is undone.
+    """
+
+    __slots__ = ("label", "_after", "_before")
+
+    def __init__(self, label: str, before: StateSource, after: StateSource) -> None:
+        self.label = label
+        self._before = before
+        self._after = after
+
+    @property
+    def before(self) -> ReadingState:
+        """The state before the step."""
+        if not isinstance(self._before, ReadingState):
+            self._before = self._before()
+        return self._before
+
+    @property
+    def after(self) -> ReadingState:
+        """The state after the step."""
+        if not isinstance(self._after, ReadingState):
+            self._after = self._after()
+        return self._after
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, HistoryEntry):
+            return NotImplemented
+        return (self.label, self.before, self.after) == (
+            other.label,
+            other.before,
+            other.after,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"HistoryEntry({self.label!r})"
 
 
 @dataclass(frozen=True)
