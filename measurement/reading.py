@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from measurement.edits import Command
-from measurement.geometry import centre_of
+from measurement.geometry import Point, centre_of
 from measurement.model import (
     ID_PREFIXES,
     LesionKind,
@@ -345,3 +345,17 @@ def suggest_lesion(
     if best is None:
         return Suggestion(None)
     return Suggestion(best[2], best[1], best[3])
+
+
+def lesion_centre(
+    state: ReadingState, lesion_id: str, timepoint_id: str
+) -> Point | None:
+    """Where a lesion was measured at a timepoint (LPS mm of that study), if it was.
+
+    The window moves a viewport there when the reader selects the lesion, and maps
+    it into the other study to show the same place there.
+    """
+    for measurement in state.cell_measurements(lesion_id, timepoint_id):
+        if measurement.points_lps_mm:
+            return centre_of(measurement.points_lps_mm)
+    return None

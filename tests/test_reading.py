@@ -37,7 +37,7 @@ from measurement.model import (
     Timepoint,
     Tool,
 )
-from measurement.reading import Change, Reading, suggest_lesion
+from measurement.reading import Change, Reading, lesion_centre, suggest_lesion
 from measurement.serial import (
     CaseError,
     state_from_case,
@@ -437,3 +437,10 @@ def test_split_lesions_in_a_case_are_refused_with_a_reason():
         CaseError, match=r"T1\.fragments_mm: split and merged lesions are not yet"
     ):
         state_from_case(case)
+
+
+def test_lesion_centre_is_the_middle_of_its_long_axis():
+    state = sample_reading().state
+    assert lesion_centre(state, "L1", "T1") == (22.5, -4.5, 120.0)
+    assert lesion_centre(state, "L2", "T0") == (12.0, 50.0, 100.0)
+    assert lesion_centre(state, "L2", "T1") is None

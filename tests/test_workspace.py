@@ -210,3 +210,41 @@ def test_kill_9_loses_no_finished_measurement(tmp_path):
         assert len(state.lesions) == len(saved)
     assert len(reported) == len(set(reported)) >= 4
     print(f"kill -9 test: {len(reported)} measurements reported over 4 kills")
+
+
+def test_history_trimmed_alike_in_memory_and_on_disk(tmp_path, monkeypatch):
+    import measurement.reading
+
+    monkeypatch.setattr(measurement.reading, "MAX_UNDO", 3)
+    workspace, reading = open_reading(
+        tmp_path, ["1.2.3"], lambda: sample_reading().state
+    )
+    for number in range(4, 10):
+        reading.execute(AddMeasurement(caliper(f"M{number}", "T1", (0, 0, 0), 5.0)))
+    assert len(reading.undo_entries) == 3
+    reading.undo()
+    reading.undo()
+    workspace.close()
+    restored = _reopen(workspace.path)
+    assert restored.state == reading.state
+    assert restored.undo_entries == reading.undo_entries
+    assert restored.redo_entries == reading.redo_entries
+    assert [e.label for e in restored.redo_entries] == [
+        "Add caliper M9",
+        "Add caliper M8",
+    ]
+    db = sqlite3.connect(workspace.path)
+    assert db.execute("SELECT COUNT(*) FROM history").fetchone() == (3,)
+    db.close()
+
+
+def test_opening_a_case_into_an_attached_reading_saves_it_whole(tmp_path):
+    workspace, reading = open_reading(
+        tmp_path, ["1.2.3"], lambda: sample_reading().state
+    )
+    reading.execute(SetStatus("X1", "T1", "unequivocal"))
+    reading.reset(Reading.from_case(sample_reading().to_case()).state)
+    workspace.close()
+    restored = _reopen(workspace.path)
+    assert restored.state == reading.state
+    assert not restored.can_undo
