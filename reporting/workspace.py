@@ -97,6 +97,7 @@ class Workspace:
         self._reading: Reading | None = None
         # The state last written and its JSON, so an edit is serialised once.
         self._saved: tuple[ReadingState, Json] | None = None
+        self._whole_save_due = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
@@ -111,7 +112,7 @@ class Workspace:
                     f"{self.path}: workspace schema {version} is not {SCHEMA_VERSION}; "
                     "open it with the version of Nadir that wrote it"
                 )
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error as error:
             raise WorkspaceError(
                 f"{self.path}: cannot open the workspace ({error}); move the file "
                 "aside to start a new reading"
@@ -158,7 +159,7 @@ class Workspace:
                 "SELECT seq, label, before, after FROM history ORDER BY seq"
             ).fetchall()
             top = int(self._meta("undo_top") or 0)
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error as error:
             raise WorkspaceError(f"{self.path}: cannot read ({error})") from error
         try:
             current = json.loads(row[0])
@@ -206,9 +207,13 @@ class Workspace:
         reading = self._reading
         if reading is None or change.transient:
             return
-        if change.kind == "reset":
+        if change.kind == "reset" or self._whole_save_due:
+            # After a failed save the stored history may lack a step: rewrite it all.
+            self._whole_save_due = True
             self.save(reading)
+            self._whole_save_due = False
             return
+        self._whole_save_due = True
         committed = reading.committed_state
         with self._transaction():
             top = int(self._meta("undo_top") or 0)
@@ -239,6 +244,7 @@ class Workspace:
             self._set_meta("undo_top", str(top))
             self._write_state(current)
         self._saved = (committed, current)
+        self._whole_save_due = False
 
     # ------------------------------------------------------------ helpers
 
@@ -446,7 +452,7 @@ class _Transaction:
     def __enter__(self) -> None:
         try:
             self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error as error:
             raise WorkspaceError(f"{self._path}: cannot write ({error})") from error
 
     def __exit__(
@@ -456,15 +462,18 @@ class _Transaction:
         trace: TracebackType | None,
     ) -> None:
         if kind is not None:
-            self._db.execute("ROLLBACK")
-            if isinstance(error, sqlite3.DatabaseError):
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error as failure:
+                logger.warning("%s: rollback failed: %s", self._path, failure)
+            if isinstance(error, sqlite3.Error):
                 raise WorkspaceError(
                     f"{self._path}: the change was not saved ({error})"
                 ) from error
             return
         try:
             self._db.execute("COMMIT")
-        except sqlite3.DatabaseError as failure:
+        except sqlite3.Error as failure:
             raise WorkspaceError(
                 f"{self._path}: the change was not saved ({failure})"
             ) from failure

@@ -248,3 +248,30 @@ def test_opening_a_case_into_an_attached_reading_saves_it_whole(tmp_path):
     restored = _reopen(workspace.path)
     assert restored.state == reading.state
     assert not restored.can_undo
+
+
+def test_a_failed_save_is_reported_and_the_next_change_saves_everything(
+    tmp_path, monkeypatch
+):
+    workspace, reading = open_reading(
+        tmp_path, ["1.2.3"], lambda: sample_reading().state
+    )
+    saved_before = reading.state
+    real_write = workspace._write_state
+
+    def failing_write(current):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(workspace, "_write_state", failing_write)
+    with pytest.raises(WorkspaceError, match=r"the change was not saved \(disk I/O"):
+        reading.execute(SetStatus("X1", "T1", "unequivocal"))
+    # the transaction was rolled back: the file still holds the earlier reading
+    assert _reopen(workspace.path).state == saved_before
+
+    monkeypatch.setattr(workspace, "_write_state", real_write)
+    reading.execute(SetStatus("N1", "T1", "progression"))
+    workspace.close()
+    restored = _reopen(workspace.path)
+    assert restored.state == reading.state
+    assert restored.undo_entries == reading.undo_entries
+    assert restored.state.status("X1", "T1") == "unequivocal"
