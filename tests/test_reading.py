@@ -444,3 +444,21 @@ def test_lesion_centre_is_the_middle_of_its_long_axis():
     assert lesion_centre(state, "L1", "T1") == (22.5, -4.5, 120.0)
     assert lesion_centre(state, "L2", "T0") == (12.0, 50.0, 100.0)
     assert lesion_centre(state, "L2", "T1") is None
+
+
+def test_a_bidirectional_measurement_is_stored_perpendicular():
+    reading = sample_reading()
+    askew = ((0, 0, 0), (30, 0, 0), (12, -8, 0), (16, 6, 0))
+    reading.execute(
+        AddMeasurement(
+            Measurement("M4", "T1", Tool.BIDIRECTIONAL, askew, lesion_id="L2")
+        )
+    )
+    stored = reading.state.measurement("M4")
+    assert stored.points_lps_mm[2:] == ((14.0, -8.0, 0.0), (14.0, 6.0, 0.0))
+    assert (stored.long_mm, stored.short_mm) == pytest.approx((30.0, 14.0))
+    reading.execute(
+        MoveMeasurement("M4", ((0, 0, 0), (0, 30, 0), (-8, 12, 0), (6, 16, 0)))
+    )
+    moved = reading.state.measurement("M4")
+    assert moved.points_lps_mm[2:] == ((-8.0, 14.0, 0.0), (6.0, 14.0, 0.0))
