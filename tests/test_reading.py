@@ -462,3 +462,11 @@ def test_a_bidirectional_measurement_is_stored_perpendicular():
     )
     moved = reading.state.measurement("M4")
     assert moved.points_lps_mm[2:] == ((-8.0, 14.0, 0.0), (6.0, 14.0, 0.0))
+
+
+def test_the_engine_parser_accepts_the_case_exactly():
+    from measurement.case import parse_case
+
+    for reading in (sample_reading(), Reading.from_case(CASE)):
+        case = reading.to_case()
+        assert parse_case(case).to_dict() == case
