@@ -209,6 +209,14 @@ def test_kill_9_loses_no_finished_measurement(tmp_path):
             assert state.lesion(f"L{number}").organ == "liver"
         assert len(state.lesions) == len(saved)
     assert len(reported) == len(set(reported)) >= 4
+    # the stored history is whole too: undoing every step empties the reading
+    reading = _reopen(path)
+    assert len(reading.undo_entries) == len(known)
+    while reading.can_undo:
+        before = len(reading.state.measurements)
+        reading.undo()
+        assert len(reading.state.measurements) == before - 1
+    assert reading.state.measurements == () and reading.state.lesions == ()
     print(f"kill -9 test: {len(reported)} measurements reported over 4 kills")
 
 
