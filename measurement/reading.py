@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from measurement.edits import Command
+from measurement.edits import AddMeasurement, Batch, Command, CreateLesion
 from measurement.geometry import Point, centre_of
 from measurement.model import (
     ID_PREFIXES,
+    Lesion,
     LesionKind,
+    Measurement,
     ReadingState,
     next_id,
 )
@@ -269,6 +271,29 @@ class Reading:
     def next_annotation_id(self) -> str:
         """A free annotation id, ``A1``, ``A2``..."""
         return next_id("A", [a.id for a in self._committed.annotations])
+
+    # ------------------------------------------------------------ shortcuts
+
+    def add_measurement(
+        self, measurement: Measurement, new_lesion: Lesion | None = None
+    ) -> Measurement:
+        """Add a finished measurement, in a new lesion if one is given, as one step.
+
+        ``measurement.lesion_id`` names an existing lesion (or None); with
+        ``new_lesion`` the lesion is created and the measurement assigned to it.
+        Returns the measurement as stored (diameters computed).
+        """
+        if new_lesion is None:
+            self.execute(AddMeasurement(measurement))
+        else:
+            assigned = replace(measurement, lesion_id=new_lesion.id)
+            self.execute(
+                Batch(
+                    f"Measure new lesion {new_lesion.id}",
+                    (CreateLesion(new_lesion), AddMeasurement(assigned)),
+                )
+            )
+        return self._committed.measurement(measurement.id)
 
     # ------------------------------------------------------------ case file
 

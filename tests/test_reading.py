@@ -470,3 +470,18 @@ def test_the_engine_parser_accepts_the_case_exactly():
     for reading in (sample_reading(), Reading.from_case(CASE)):
         case = reading.to_case()
         assert parse_case(case).to_dict() == case
+
+
+def test_a_finished_caliper_goes_into_a_new_lesion_in_one_step():
+    reading = sample_reading()
+    before = reading.state
+    lesion = Lesion(reading.next_lesion_id(LesionKind.TARGET), organ="lung")
+    stored = reading.add_measurement(
+        caliper(reading.next_measurement_id(), "T1", (0, 0, 0), 11.5), lesion
+    )
+    assert (stored.id, stored.lesion_id, stored.long_mm) == ("M4", "L3", 11.5)
+    assert reading.undo_label == "Measure new lesion L3"
+    reading.undo()
+    assert reading.state == before
+    again = reading.add_measurement(caliper("M4", "T1", (0, 0, 0), 26.0, "L1"))
+    assert reading.state.cell_measurements("L1", "T1") == (again,)
