@@ -65,7 +65,7 @@ def workspace_key(study_uids: Iterable[str]) -> str:
     uids = sorted({uid.strip() for uid in study_uids if uid.strip()})
     if not uids:
         raise WorkspaceError("a workspace needs at least one Study Instance UID")
-    return hashlib.sha256("\n".join(uids).encode("ascii")).hexdigest()[:32]
+    return hashlib.sha256("\n".join(uids).encode("utf-8")).hexdigest()[:32]
 
 
 def workspace_path(folder: Path, study_uids: Iterable[str]) -> Path:
@@ -100,24 +100,22 @@ class Workspace:
         self._whole_save_due = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-            version = self._meta("schema")
-            if version is None:
-                self._set_meta("schema", SCHEMA_VERSION)
-            elif version != SCHEMA_VERSION:
-                raise WorkspaceError(
-                    f"{self.path}: workspace schema {version} is not {SCHEMA_VERSION}; "
-                    "open it with the version of Nadir that wrote it"
-                )
-        except sqlite3.Error as error:
+        except OSError as error:
+            raise WorkspaceError(
+                f"{self.path.parent}: cannot create the workspace folder "
+                f"({error.strerror})"
+            ) from error
+        self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
+            self._prepare()
+        except (sqlite3.Error, WorkspaceError) as error:
+            self._db.close()
+            if isinstance(error, WorkspaceError):
+                raise
             raise WorkspaceError(
                 f"{self.path}: cannot open the workspace ({error}); move the file "
                 "aside to start a new reading"
             ) from error
-        logger.debug("workspace %s open", self.path)
 
     @classmethod
     def for_studies(
@@ -130,6 +128,22 @@ class Workspace:
         return cls(workspace_path(folder, study_uids), source_folders)
 
     # --------------------------------------------------------- open, close
+
+    def _prepare(self) -> None:
+        # WAL where the file system allows it, else the rollback journal; both
+        # commit atomically, and synchronous=FULL makes a commit durable.
+        mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        version = self._meta("schema")
+        if version is None:
+            self._set_meta("schema", SCHEMA_VERSION)
+        elif version != SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"{self.path}: workspace schema {version} is not {SCHEMA_VERSION}; "
+                "open it with the version of Nadir that wrote it"
+            )
+        logger.debug("workspace %s open, journal mode %s", self.path, mode)
 
     def close(self) -> None:
         """Stop saving and close the file."""

@@ -283,3 +283,14 @@ def test_a_failed_save_is_reported_and_the_next_change_saves_everything(
     assert restored.state == reading.state
     assert restored.undo_entries == reading.undo_entries
     assert restored.state.status("X1", "T1") == "unequivocal"
+
+
+def test_a_workspace_of_another_schema_is_refused(tmp_path):
+    path = tmp_path / "old.nadir-workspace"
+    Workspace(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
+    db.commit()
+    db.close()
+    with pytest.raises(WorkspaceError, match="workspace schema 0 is not 1"):
+        Workspace(path)
