@@ -98,6 +98,7 @@ class Workspace:
         # The state last written and its JSON, so an edit is serialised once.
         self._saved: tuple[ReadingState, Json] | None = None
         self._whole_save_due = False
+        self._loaded: Reading | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -186,6 +187,8 @@ class Workspace:
                 f"{self.path}: the stored reading is damaged ({error}); open the "
                 "case file saved with it, or move the workspace aside"
             ) from error
+        self._saved = (current_state, current)
+        self._loaded = reading
         return reading
 
     def save(self, reading: Reading) -> None:
@@ -205,9 +208,20 @@ class Workspace:
         self._saved = (committed, current)
 
     def attach(self, reading: Reading) -> None:
-        """Save ``reading`` now and after each of its committed changes."""
+        """Save ``reading`` now and after each of its committed changes.
+
+        A reading just loaded from this workspace is already saved; its history
+        is then left unbuilt until it is undone.
+        """
         self.detach()
-        self.save(reading)
+        saved = self._saved
+        unchanged = (
+            self._loaded is reading
+            and saved is not None
+            and saved[0] is reading.committed_state
+        )
+        if not unchanged:
+            self.save(reading)
         self._reading = reading
         reading.add_listener(self._on_change)
 

@@ -35,7 +35,7 @@ def main() -> None:
         Tool,
     )
     from measurement.serial import state_to_json
-    from reporting.workspace import Workspace, open_reading
+    from reporting.workspace import open_reading
 
     def initial() -> ReadingState:
         return ReadingState(
@@ -102,8 +102,8 @@ def main() -> None:
             opens = []
             for _ in range(3):
                 start = time.perf_counter()
-                with Workspace(workspace.path) as again:
-                    again.load()
+                again, _ = open_reading(Path(folder), ["1.2.3"], initial)
+                again.close()
                 opens.append(time.perf_counter() - start)
             save_ms, ref_ms = _median_ms(saves), _median_ms(reference)
             print(
