@@ -294,3 +294,27 @@ def test_a_workspace_of_another_schema_is_refused(tmp_path):
     db.close()
     with pytest.raises(WorkspaceError, match="workspace schema 0 is not 1"):
         Workspace(path)
+
+
+def test_reopening_builds_only_the_current_state_until_undo(tmp_path, monkeypatch):
+    import reporting.workspace as module
+
+    workspace, reading = open_reading(
+        tmp_path, ["1.2.3"], lambda: sample_reading().state
+    )
+    for number in range(4, 14):
+        reading.execute(AddMeasurement(caliper(f"M{number}", "T1", (0, 0, 0), 5.0)))
+    workspace.close()
+
+    built = []
+    real = module.state_from_json
+    monkeypatch.setattr(
+        module, "state_from_json", lambda data: built.append(1) or real(data)
+    )
+    workspace, again = open_reading(tmp_path, ["1.2.3"], lambda: pytest.fail())
+    assert len(built) == 1
+    again.undo()
+    again.undo()
+    assert len(built) == 3
+    assert again.state.measurements[-1].id == "M11"
+    workspace.close()
