@@ -440,7 +440,9 @@ class MainWindow(QMainWindow):
             for index in range(top.childCount()):
                 top.child(index).setExpanded(True)
         if result.problems:
-            problems = QTreeWidgetItem([f"Unreadable files ({len(result.problems)})"])
+            problems = QTreeWidgetItem(
+                [f"Not shown: not DICOM or unreadable ({len(result.problems)})"]
+            )
             self.browser.addTopLevelItem(problems)
             for problem in result.problems:
                 problems.addChild(QTreeWidgetItem([problem.path, "", problem.reason]))
