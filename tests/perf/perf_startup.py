@@ -83,7 +83,8 @@ def main() -> None:
         app.exec()
         print(f"reading the two series' bytes (reference floor): {floor:.2f} s")
         print(
-            f"open a two-study 512x512x130 case to first images: {shown['first']:.2f} s "
+            "open a two-study 512x512x130 case to first images: "
+            f"{shown['first']:.2f} s "
             f"(ratio to floor {shown['first'] / floor:.1f}; target <= 3 s)"
         )
         print(f"... until registered and linked: {shown['linked']:.2f} s")
