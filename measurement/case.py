@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -44,6 +45,8 @@ from measurement.case_fields import (
     required,
     show,
 )
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "Case",
@@ -190,6 +193,7 @@ def parse_case(data: Any) -> Case:
     timepoints = _parse_timepoints(required(obj, "timepoints", ""))
     known_tps = {tp.id: tp for tp in timepoints}
     lesions = _parse_lesions(required(obj, "lesions", ""), known_tps)
+    logger.debug("case: %d timepoints, %d lesions", len(timepoints), len(lesions))
     return Case(timepoints, lesions, patient=patient, reader=reader, format=fmt)
 
 

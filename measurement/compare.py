@@ -57,6 +57,7 @@ def compare_readings(
     b = _parsed(reading_b)
     timepoints = _pair_timepoints(a, b)
     pairs = _pair_lesions(a, b, timepoints, match_tolerance_mm)
+    logger.debug("paired %d timepoints and %d lesions", len(timepoints), len(pairs))
     lesions = [
         _lesion_comparison(la, lb, how, dist, timepoints) for la, lb, how, dist in pairs
     ]

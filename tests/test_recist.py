@@ -591,7 +591,11 @@ def test_non_nodal_target_under_twice_a_thick_slice_is_warned():
     data["timepoints"][0]["slice_thickness_mm"] = 8.0
     result = evaluate(data)
     assert rules(result) == [("L1", "too-small-target")]
-    assert "16.0 mm" in result["warnings"][0]["message"]
+    assert result["warnings"][0]["message"] == (
+        "L1: non-nodal target with longest diameter 14.0 mm, under the measurable "
+        "limit of 16.0 mm (twice the slice thickness of 8 mm). Make it a non-target "
+        "lesion."
+    )
     data["lesions"][0]["measurements"]["T0"]["long_mm"] = 16.0
     assert rules(evaluate(data)) == []
 
