@@ -49,8 +49,9 @@ def compare_readings(
     Returns
     -------
     dict
-        ``timepoints`` (pairs), ``lesions`` (pairs with per-timepoint ``values``
-        and ``assessments``), ``unmatched_lesions``, ``targets`` (the target choice),
+        ``timepoints`` (pairs) and ``unmatched_timepoints``, ``lesions`` (pairs
+        with per-timepoint ``values`` and ``assessments``), ``unmatched_lesions``,
+        ``targets`` (the target choice),
         ``categories`` (per paired follow-up) and ``summary``.
     """
     a = _parsed(reading_a)
@@ -77,6 +78,14 @@ def compare_readings(
     }
     return {
         "timepoints": [{"a": ta, "b": tb} for ta, tb in timepoints],
+        "unmatched_timepoints": {
+            "a": [
+                tp.id for tp in a.timepoints if tp.id not in {p[0] for p in timepoints}
+            ],
+            "b": [
+                tp.id for tp in b.timepoints if tp.id not in {p[1] for p in timepoints}
+            ],
+        },
         "lesions": lesions,
         "unmatched_lesions": {
             "a": [lesion.id for lesion in a.lesions if lesion.id not in paired_a],

@@ -268,8 +268,10 @@ def test_timepoints_pair_by_study_uid_before_id():
                 lesion[key]["FU1"] = lesion[key].pop("T1")
         if lesion.get("first_seen") == "T1":
             lesion["first_seen"] = "FU1"
+    b["timepoints"].append({"id": "FU2", "date": "2026-05-20"})
     result = compare_readings(a, b)
     assert result["timepoints"] == [{"a": "T0", "b": "T0"}, {"a": "T1", "b": "FU1"}]
+    assert result["unmatched_timepoints"] == {"a": [], "b": ["FU2"]}
     assert result["summary"]["n_pairs"] == 4
     assert result["summary"]["bias_mm"] == pytest.approx(0.0)
     assert result["targets"]["same"] is True
@@ -387,6 +389,8 @@ def test_compare_command_prints_lesions_categories_and_summary(reading_files):
         "inside",
     ]
     assert "unpaired lesions: A L3; B B9" in result.stdout
+    assert "assessments that differ:\n  N1 at T2: A present, B absent" in result.stdout
+    assert "unpaired timepoints" not in result.stdout
     assert "targets: different; only in A L3, only in B B9" in result.stdout
     assert "  mean difference (bias): +0.5 mm" in result.stdout
     assert "  mean absolute difference: 1.8 mm" in result.stdout
