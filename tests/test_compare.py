@@ -109,6 +109,16 @@ def test_mean_absolute_difference_differs_from_bias():
     assert s["sd_diff_mm"] == pytest.approx(2.8284271)
 
 
+def test_statuses_are_left_out_of_the_measurement_statistics():
+    values = [
+        value_comparison(20.0, 22.0),
+        value_comparison(5.0, 0.0) | {"a_status": "too-small", "b_status": "absent"},
+    ]
+    s = measurement_summary(values)
+    assert s["n_pairs"] == 1
+    assert s["bias_mm"] == pytest.approx(2.0)
+
+
 def test_limits_of_agreement_need_two_pairs():
     s = measurement_summary([value_comparison(20.0, 22.0)])
     assert s["bias_mm"] == pytest.approx(2.0)
@@ -272,7 +282,8 @@ def test_timepoints_pair_by_study_uid_before_id():
     result = compare_readings(a, b)
     assert result["timepoints"] == [{"a": "T0", "b": "T0"}, {"a": "T1", "b": "FU1"}]
     assert result["unmatched_timepoints"] == {"a": [], "b": ["FU2"]}
-    assert result["summary"]["n_pairs"] == 4
+    # L1 at T0 and T1, L2 at T0; L2's "too-small" at T1 is a status, not measured
+    assert result["summary"]["n_pairs"] == 3
     assert result["summary"]["bias_mm"] == pytest.approx(0.0)
     assert result["targets"]["same"] is True
 
@@ -333,10 +344,10 @@ def test_aggregate_over_cases():
     second = score_training(example_case(), example_case(), tolerance_mm=2.0)
     summary = aggregate_training([first, second])
     assert summary["n_cases"] == 2
-    # 6 pairs from the first case, 4 identical pairs from the second
-    assert summary["n_pairs"] == 10
-    assert summary["bias_mm"] == pytest.approx(3.0 / 10)
-    assert summary["mean_abs_diff_mm"] == pytest.approx(11.0 / 10)
+    # 6 pairs from the first case, 3 identical measured pairs from the second
+    assert summary["n_pairs"] == 9
+    assert summary["bias_mm"] == pytest.approx(3.0 / 9)
+    assert summary["mean_abs_diff_mm"] == pytest.approx(11.0 / 9)
     assert summary["categories_compared"] == 3
     assert summary["category_agreement"] == 1.0
     assert summary["kappa"] is None
