@@ -68,7 +68,7 @@ def baseline_warnings(case: Case) -> list[Warning]:
 def _organ_check(lesion: Lesion, per_organ: dict[str, int]) -> list[Warning]:
     if lesion.is_node:
         organ = NODES_ORGAN
-    elif lesion.organ is None:
+    elif lesion.organ is None or not lesion.organ.strip():
         return [
             _warn(
                 lesion,

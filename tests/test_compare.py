@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from case_builder import case, example_case, new_lesion, non_target, target
+from reporting_testdata import case_for, headers_by_uid, write_studies
 
 from measurement.case import parse_case
 from measurement.compare import (
@@ -19,6 +20,7 @@ from measurement.compare import (
     value_comparison,
 )
 from measurement.noise import in_noise_band, lesion_changes
+from reporting.sr import write_sr
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -441,5 +443,37 @@ def test_compare_command_unknown_suffix_exits_2(reading_files, tmp_path):
     assert result.returncode == 2
     assert result.stderr == (
         f"nadir: error: {other}: unknown kind of reading '.txt'; "
-        "expected one of .json\n"
+        "expected one of .dcm, .json\n"
     )
+
+
+def test_compare_command_reads_a_measurement_report_by_its_suffix(tmp_path):
+    studies = write_studies(tmp_path / "src")
+    reading = case_for(studies)
+    own = tmp_path / "own.json"
+    own.write_text(json.dumps(reading), encoding="utf-8")
+    for lesion in reading["lesions"]:
+        for m in lesion.get("measurements", {}).values():
+            if "long_mm" in m:
+                m["long_mm"] += 1.0
+            if "short_mm" in m:
+                m["short_mm"] += 1.0
+    report = tmp_path / "colleague.dcm"
+    write_sr(report, reading, headers_by_uid(studies))
+    result = nadir("compare", own, report, "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["targets"]["same"] is True
+    assert out["summary"]["n_pairs"] == 6
+    assert out["summary"]["bias_mm"] == pytest.approx(1.0, abs=0.01)
+    assert out["summary"]["overall_agreement"] == 1.0
+
+
+def test_compare_command_unreadable_report_exits_2(reading_files, tmp_path):
+    a, _ = reading_files
+    report = tmp_path / "report.dcm"
+    report.write_text("not DICOM", encoding="utf-8")
+    result = nadir("compare", a, report)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"nadir: error: {report}: cannot be read as DICOM")
+    assert len(result.stderr.splitlines()) == 1
