@@ -99,9 +99,12 @@ def register_reader(suffix: str, reader: Reader) -> None:
     _READERS[suffix.lower()] = reader
 
 
-def read_reading(path: Path) -> dict[str, Any]:
-    """The reading in ``path`` as a nadir-case/1 object, chosen by file suffix."""
-    reader = _READERS.get(path.suffix.lower())
+def read_reading(path: Path, default: Reader | None = None) -> dict[str, Any]:
+    """The reading in ``path`` as a nadir-case/1 object, chosen by file suffix.
+
+    ``default`` reads files whose suffix has no reader; without it they are refused.
+    """
+    reader = _READERS.get(path.suffix.lower(), default)
     if reader is None:
         known = ", ".join(sorted(_READERS))
         raise ReadingFileError(
