@@ -221,7 +221,7 @@ def score_training(
         for v in lesion["values"]
         if v["diff_mm"] is not None
     ]
-    within = [_within(v, tolerance_mm, tolerance_pct) for v in pairs]
+    within = [_within(v, tolerance_mm, tolerance_pct or 0.0) for v in pairs]
     measurement = sum(within) / len(within) if within else None
 
     categories = comparison["categories"]
@@ -456,13 +456,11 @@ def _category_comparison(
     return out
 
 
-def _within(
-    value: Mapping[str, Any], tol_mm: float | None, tol_pct: float | None
-) -> bool:
+def _within(value: Mapping[str, Any], tol_mm: float | None, tol_pct: float) -> bool:
+    """Whether a paired diameter lies within the tolerance (mm, else % of A)."""
     diff = abs(value["diff_mm"])
     if tol_mm is not None:
         return bool(diff <= tol_mm + 1e-9)
-    assert tol_pct is not None
     reference = value["a_mm"]
     if reference <= 0:
         return bool(diff <= 1e-9)
