@@ -12,13 +12,28 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
+from app import workers
+
 logger = logging.getLogger(__name__)
+qt_logger = logging.getLogger("qt")
 
 # Longest wait for a case to load before a screenshot is taken anyway.
 SCREENSHOT_TIMEOUT_MS = 120_000
+
+
+def _qt_message(mode: QtMsgType, _context: object, message: str) -> None:
+    """Route Qt's own messages into the log instead of stderr."""
+    if "propagateSizeHints" in message:
+        return  # the offscreen platform cannot honour size hints; nothing is wrong
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+    }.get(mode, logging.ERROR)
+    qt_logger.log(level, "%s", message)
 
 
 def application() -> QApplication:
@@ -26,6 +41,7 @@ def application() -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
+    qInstallMessageHandler(_qt_message)
     app = QApplication(sys.argv[:1])
     app.setApplicationName("Nadir")
     app.setOrganizationName("Nadir")
@@ -58,4 +74,6 @@ def run_window(sources: Sequence[str | Path], screenshot: str | None = None) -> 
             QTimer.singleShot(300, capture)
     if sources:
         window.open_paths(list(sources))
-    return int(app.exec())
+    code = int(app.exec())
+    workers.shutdown()
+    return code

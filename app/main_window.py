@@ -55,7 +55,8 @@ class SeriesTree(QTreeWidget):
         super().__init__(parent)
         self.setHeaderLabels(["Study / series", "Images", "Notes"])
         self.setDragEnabled(True)
-        self.setColumnWidth(0, 230)
+        self.setColumnWidth(0, 250)
+        self.setMinimumWidth(320)
 
     def startDrag(self, supported: Qt.DropAction) -> None:  # noqa: N802
         item = self.currentItem()
@@ -173,6 +174,10 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.plane_box)
 
         self.comparison_box = QComboBox()
+        self.comparison_box.setMinimumContentsLength(18)
+        self.comparison_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.comparison_box.setToolTip("Study shown as the comparison")
         self.comparison_box.activated.connect(self._on_comparison_chosen)
         bar.addWidget(QLabel(" Compare with "))
@@ -241,7 +246,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Indexing…")
         self.progress.show()
         workers.submit(
-            lambda job: scan(names, progress=job.report, cancel=job.cancel),
+            lambda job: scan(
+                names, progress=_counter(job, "Indexing"), cancel=job.cancel
+            ),
             self._on_scanned,
             self._on_error,
             self._on_progress,
@@ -310,7 +317,9 @@ class MainWindow(QMainWindow):
             self._show(viewport, volume)
 
         workers.submit(
-            lambda job: load_series(series, progress=job.report, cancel=job.cancel),
+            lambda job: load_series(
+                series, progress=_counter(job, "Loading"), cancel=job.cancel
+            ),
             done,
             self._on_error,
             self._on_progress,
@@ -329,9 +338,8 @@ class MainWindow(QMainWindow):
         for warning in volume.warnings:
             self.statusBar().showMessage(warning)
         self._pending = max(0, self._pending - 1)
-        if self._pending == 0:
+        if self._pending == 0 and not self._start_registration():
             self._finish_loading()
-            self._start_registration()
 
     def _finish_loading(self) -> None:
         self.progress.hide()
@@ -340,43 +348,53 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ linking
 
-    def _start_registration(self) -> None:
+    def _start_registration(self) -> bool:
+        """Register the comparison to the current study if no link holds yet."""
         current, comparison = self.viewports[0], self.viewports[1]
         fixed, moving = current.volume, comparison.volume
         if fixed is None or moving is None:
-            return
+            return False
         if self.linker.link(current, comparison).is_linked:
-            return
-        try:
-            from viewer.registration import register_rigid
-        except ImportError:
-            logger.warning("registration is not available; use Link here")
-            return
+            return False
+        from viewer.registration import RegistrationCache, register_rigid
+
         self.statusBar().showMessage("Registering the comparison to the current study…")
         self.progress.show()
 
         def done(result: Any) -> None:
-            self.progress.hide()
+            self._finish_loading()
             if current.volume is not fixed or comparison.volume is not moving:
                 return  # the reader changed series meanwhile; this result is stale
-            matrix_fixed_to_moving = _inverse(result.matrix)
+            detail = f"Mattes MI {result.metric_value:.3f}"
             self.linker.set_link(
                 current,
                 comparison,
-                registration_link(
-                    matrix_fixed_to_moving, f"metric {result.metric:.3f}"
-                ),
+                registration_link(result.matrix_fixed_to_moving, detail),
             )
             self._update_link_label()
+            self.statusBar().showMessage(
+                "Registration done: the studies scroll in step"
+            )
+
+        cache = RegistrationCache(paths.data_dir() / "registrations")
+
+        def register(job: workers.Job) -> Any:
+            cached = cache.get(fixed, moving)
+            if cached is not None:
+                return cached
+            result = register_rigid(
+                fixed, moving, progress=job.report, cancel=job.cancel
+            )
+            cache.put(fixed, moving, result)
+            return result
 
         self._registration_job = workers.submit(
-            lambda job: register_rigid(
-                fixed, moving, progress=job.report, cancel=job.cancel
-            ),
+            register,
             done,
             self._on_error,
             self._on_progress,
         )
+        return True
 
     def link_here(self) -> None:
         """Pair the last picked points of the two viewports as the same place."""
@@ -422,7 +440,9 @@ class MainWindow(QMainWindow):
             for index in range(top.childCount()):
                 top.child(index).setExpanded(True)
         if result.problems:
-            problems = QTreeWidgetItem([f"Unreadable files ({len(result.problems)})"])
+            problems = QTreeWidgetItem(
+                [f"Not shown: not DICOM or unreadable ({len(result.problems)})"]
+            )
             self.browser.addTopLevelItem(problems)
             for problem in result.problems:
                 problems.addChild(QTreeWidgetItem([problem.path, "", problem.reason]))
@@ -510,7 +530,10 @@ def _date(value: str) -> str:
     return value or "undated"
 
 
-def _inverse(matrix: Any) -> Any:
-    import numpy as np
+def _counter(job: workers.Job, what: str) -> Any:
+    """Adapt a ``progress(done, total)`` callback to the job's fraction."""
 
-    return np.linalg.inv(np.asarray(matrix, dtype=np.float64))
+    def report(done: int, total: int) -> None:
+        job.report(done / max(total, 1), f"{what}… {done}/{total}")
+
+    return report

@@ -104,7 +104,18 @@ def _execute(job: Job, function: Callable[[Job], Any]) -> None:
     try:
         result = function(job)
     except Exception as error:  # noqa: BLE001 - the one place worker errors surface
+        if job.cancel.is_set():
+            logger.debug("cancelled work ended with %s", type(error).__name__)
+            return
         logger.exception("background work failed")
         job.failed.emit(str(error) or type(error).__name__)
         return
-    job.finished.emit(result)
+    if not job.cancel.is_set():
+        job.finished.emit(result)
+
+
+def shutdown(timeout_ms: int = 5000) -> None:
+    """Ask every running job to stop and wait for the pool (on exit)."""
+    for job in list(_running):
+        job.cancel.set()
+    QThreadPool.globalInstance().waitForDone(timeout_ms)
