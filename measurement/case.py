@@ -456,14 +456,14 @@ def _check_measurement(m: Measurement, path: str, node: bool) -> None:
         )
     if m.status is None and m.fragments_mm is None and not has_numbers:
         raise CaseFormatError(
-            path, "expected long_mm (and short_mm for a node), fragments_mm or a status"
+            path, "expected long_mm (short_mm for a node), fragments_mm or a status"
         )
     if (m.status == "merged") != (m.merged_into is not None):
         raise CaseFormatError(
             f"{path}.merged_into" if m.merged_into is not None else f"{path}.status",
             'status "merged" and merged_into go together',
         )
-    if has_numbers and m.long_mm is None:
+    if has_numbers and m.long_mm is None and not node:
         raise CaseFormatError(f"{path}.long_mm", "expected a number >= 0, got nothing")
     if node and has_numbers and m.short_mm is None:
         raise CaseFormatError(

@@ -61,6 +61,24 @@ def test_optional_extensions_round_trip():
     assert parse_case(data).to_dict() == data
 
 
+def test_a_node_may_be_measured_by_its_short_axis_alone():
+    data = example_case()
+    data["lesions"][1]["measurements"]["T1"] = {"short_mm": 9.0}
+    assert parse_case(data).to_dict() == data
+
+
+def test_a_non_nodal_lesion_needs_its_long_axis():
+    data = example_case()
+    data["lesions"][0]["measurements"]["T1"] = {"short_mm": 9.0}
+    with pytest.raises(
+        CaseFormatError,
+        match=re.escape(
+            "lesions[0].measurements.T1.long_mm: expected a number >= 0, got nothing"
+        ),
+    ):
+        parse_case(data)
+
+
 def test_bad_json_text_names_line_and_column():
     with pytest.raises(CaseFormatError, match="not valid JSON at line 2 column 1"):
         case_from_json_text('{"format":\n}')
@@ -200,7 +218,8 @@ BROKEN = [
     (
         "empty measurement",
         _set(["lesions", 0, "measurements", "T1"], {}),
-        "lesions[0].measurements.T1: expected long_mm",
+        "lesions[0].measurements.T1: expected long_mm (short_mm for a node), "
+        "fragments_mm or a status",
     ),
     (
         "unknown timepoint in measurements",
