@@ -107,6 +107,8 @@ class MainWindow(QMainWindow):
             viewport.series_dropped.connect(
                 lambda key, v=viewport: self.load_into(v, key)
             )
+            viewport.activated.connect(lambda v=viewport: self._set_active(v))
+        self._active: Viewport = self.viewports[0]
         self._grid_host = QWidget()
         self._grid = QGridLayout(self._grid_host)
         self._grid.setContentsMargins(0, 0, 0, 0)
@@ -222,11 +224,16 @@ class MainWindow(QMainWindow):
         self._layout_name = name
 
     def active_viewport(self) -> Viewport:
-        """The viewport with focus, else the current study's."""
-        for viewport in self.viewports:
-            if viewport.hasFocus():
-                return viewport
-        return self.viewports[0]
+        """The viewport the reader last clicked, else the current study's."""
+        return self._active
+
+    def _set_active(self, viewport: Viewport) -> None:
+        self._active = viewport
+        self.plane_box.blockSignals(True)
+        self.plane_box.setCurrentText(
+            viewport.source.orientation if viewport.source else "native"
+        )
+        self.plane_box.blockSignals(False)
 
     def _on_plane_chosen(self, orientation: str) -> None:
         self.active_viewport().set_orientation(orientation)

@@ -50,3 +50,17 @@ def test_layout_and_link_switches_persist(qtbot):
     qtbot.addWidget(second)
     assert second._layout_name == "2x2"
     assert second.linker.window_linked is True
+
+
+def test_plane_choice_applies_to_the_viewport_last_clicked(window, qtbot):
+    from PySide6.QtCore import QPoint, Qt
+
+    window.show_volumes(ball_volume(), ball_volume(study_date="20251001"))
+    comparison = window.viewports[1]
+    qtbot.mouseClick(comparison, Qt.MouseButton.MiddleButton, pos=QPoint(50, 50))
+    window.plane_box.setCurrentText("coronal")
+    assert comparison.source.orientation == "coronal"
+    assert window.viewports[0].source.orientation == "native"
+    # clicking the other viewport shows its own plane in the box
+    qtbot.mouseClick(window.viewports[0], Qt.MouseButton.MiddleButton, pos=QPoint(5, 5))
+    assert window.plane_box.currentText() == "native"
