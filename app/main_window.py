@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
             )
             viewport.activated.connect(lambda v=viewport: self._set_active(v))
         self._active: Viewport = self.viewports[0]
+        self._layout_name = "1x2"
         self._grid_host = QWidget()
         self._grid = QGridLayout(self._grid_host)
         self._grid.setContentsMargins(0, 0, 0, 0)
@@ -222,6 +223,19 @@ class MainWindow(QMainWindow):
         for action in self.layout_group.actions():
             action.setChecked(action.data() == name)
         self._layout_name = name
+        self._fill_reformats()
+
+    def _fill_reformats(self) -> None:
+        """In 2x2, the empty lower viewports show the current study's MPR planes."""
+        current = self.viewports[0].volume
+        if self._layout_name != "2x2" or current is None:
+            return
+        for viewport, orientation in zip(
+            self.viewports[2:], ("coronal", "sagittal"), strict=True
+        ):
+            if viewport.volume is None:
+                viewport.set_volume(current, orientation)
+                viewport.show_point(self.viewports[0].centre_lps_mm())
 
     def active_viewport(self) -> Viewport:
         """The viewport the reader last clicked, else the current study's."""
@@ -362,8 +376,10 @@ class MainWindow(QMainWindow):
         for warning in volume.warnings:
             self.statusBar().showMessage(warning)
         self._pending = max(0, self._pending - 1)
-        if self._pending == 0 and not self._start_registration():
-            self._finish_loading()
+        if self._pending == 0:
+            self._fill_reformats()
+            if not self._start_registration():
+                self._finish_loading()
 
     def _finish_loading(self) -> None:
         self.progress.hide()
