@@ -236,6 +236,7 @@ class MainWindow(QMainWindow):
             if viewport.volume is None:
                 viewport.set_volume(current, orientation)
                 viewport.show_point(self.viewports[0].centre_lps_mm())
+        self.linker.refresh_texts()
 
     def active_viewport(self) -> Viewport:
         """The viewport the reader last clicked, else the current study's."""
