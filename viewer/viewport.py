@@ -396,7 +396,9 @@ class Viewport(QWidget):
         ]
         position = float(plane.distance_to(np.zeros(3)) * -1)
         thickness = (
-            f"  thk {info.slice_thickness_mm:g} mm" if info.slice_thickness_mm else ""
+            f"  thk {info.slice_thickness_mm:g} mm"
+            if info.slice_thickness_mm and self.source.orientation == "native"
+            else ""
         )
         top_right = [
             info.series_description or info.modality,
