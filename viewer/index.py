@@ -27,6 +27,7 @@ from viewer.headers import (
     HeaderError,
     float_or_none,
     int_or_none,
+    raw,
     read_header,
     sop_class_name,
     text,
@@ -243,7 +244,7 @@ class _TreeBuilder:
 
     def add(self, header: Header, problems: list[tuple[str, str]]) -> None:
         ds = header.dataset
-        sop_uid = str(ds.get("SOPInstanceUID", ""))
+        sop_uid = text(ds, "SOPInstanceUID")
         if sop_uid and sop_uid in self.instances:
             problems.append(
                 (
@@ -256,9 +257,9 @@ class _TreeBuilder:
         if sop_uid:
             self.instances[sop_uid] = header.location.display
         patient_id = text(ds, "PatientID")
-        patient_name = text(ds, "PatientName")
-        key = patient_id or f"(no Patient ID) {patient_name}"
+        key = patient_id or f"(no Patient ID) {text(ds, 'PatientName')}"
         if key not in self.patients:
+            patient_name = text(ds, "PatientName")
             self.patients[key] = Patient(
                 patient_id=patient_id,
                 patient_name=patient_name,
@@ -304,7 +305,7 @@ class _TreeBuilder:
 
 def _build_series(entry: _SeriesFrames) -> list[Series]:
     ds = entry.first
-    sop_class = str(ds.get("SOPClassUID", ""))
+    sop_class = text(ds, "SOPClassUID")
     base: dict[str, Any] = dict(
         series_instance_uid=text(ds, "SeriesInstanceUID"),
         series_description=text(ds, "SeriesDescription"),
@@ -320,7 +321,7 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
             for h in entry.headers
         ]
         note = f"{sop_class_name(sop_class) or 'object'}: not an image"
-        number = int_or_none(ds.get("SeriesNumber"))
+        number = int_or_none(raw(ds, "SeriesNumber"))
         return [Series(**base, series_number=number, files=files, notes=[note])]
     refusal = _NOT_LOADABLE_CLASSES.get(sop_class, "")
     if refusal:
@@ -334,7 +335,7 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
                 rows=rows,
                 columns=columns,
                 notes=[refusal],
-                series_number=int_or_none(ds.get("SeriesNumber")),
+                series_number=int_or_none(raw(ds, "SeriesNumber")),
             )
         ]
     stacks = split(entry.frames)
@@ -356,7 +357,7 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
         thickness = (
             max(set(thicknesses), key=thicknesses.count)
             if thicknesses
-            else float_or_none(ds.get("SliceThickness"))
+            else float_or_none(raw(ds, "SliceThickness"))
         )
         out.append(
             Series(

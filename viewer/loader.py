@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from viewer.headers import FileRef, HeaderError, read_header
 from viewer.index import Series, scan
-from viewer.pixels import DatasetCache, DecodeError, PixelFormat, decode
+from viewer.pixels import DatasetCache, DecodeError, PixelFormat, decode, read_native
 from viewer.presentation import (
     calibration,
     lut_window,
@@ -259,8 +259,7 @@ class SeriesLoader:
                 return
             ref = self.refs[k]
             try:
-                stored = decode(ref, self._format, self._cache)
-                fits = _rescale_into(stored, ref, voxels[k], self._check_range)
+                fits = self._decode_into(ref, voxels[k])
             except DecodeError as error:
                 with self._lock:
                     self._errors.append((k, str(error)))
@@ -278,6 +277,29 @@ class SeriesLoader:
                 self._on_slice(k)
             if self._progress is not None:
                 self._progress(done, len(self.refs))
+
+    def _decode_into(self, ref: FileRef, out: npt.NDArray[Any]) -> bool:
+        """Decode one frame into ``out``; False when its values overflow int16."""
+        fmt = self._format
+        direct = (
+            out.dtype == np.int16
+            and fmt.bits_allocated == 16
+            and ref.rescale_slope == 1
+            and fmt.native_fast_path(ref)
+        )
+        if not direct:
+            stored = decode(ref, fmt, self._cache)
+            return _rescale_into(stored, ref, out, self._check_range)
+        # Read straight into the volume and rescale in place: no buffer, one pass.
+        stored = read_native(ref, fmt, out)
+        intercept = int(ref.rescale_intercept)
+        if self._check_range:
+            low, high = int(stored.min()) + intercept, int(stored.max()) + intercept
+            if low < _INT16.min or high > _INT16.max:
+                return False
+        if intercept:
+            out += np.int16(intercept)
+        return True
 
     def _choose_dtype(self) -> np.dtype[Any]:
         """int16 when every rescale is integral, float32 otherwise.

@@ -88,11 +88,20 @@ class PixelFormat:
         )
 
 
-def read_native(ref: FileRef, fmt: PixelFormat) -> npt.NDArray[Any]:
-    """Stored values of a native little-endian single-frame file, (rows, columns)."""
+def read_native(
+    ref: FileRef, fmt: PixelFormat, out: npt.NDArray[Any] | None = None
+) -> npt.NDArray[Any]:
+    """Stored values of a native little-endian single-frame file, (rows, columns).
+
+    With ``out`` (C-contiguous, of the stored type's size) the bytes land there
+    directly and ``out`` viewed as the stored type is returned.
+    """
     assert ref.pixel_data_offset is not None
     implicit = ref.transfer_syntax_uid == "1.2.840.10008.1.2"
-    buffer = np.empty((fmt.rows, fmt.columns), dtype=fmt.stored_dtype)
+    if out is None:
+        buffer = np.empty((fmt.rows, fmt.columns), dtype=fmt.stored_dtype)
+    else:
+        buffer = out.view(fmt.stored_dtype)
     with open(ref.path, "rb", buffering=0) as stream:
         stream.seek(ref.pixel_data_offset + (8 if implicit else 12))
         view = memoryview(buffer.data).cast("B")
