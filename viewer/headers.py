@@ -33,6 +33,7 @@ NATIVE_LITTLE_ENDIAN = frozenset(
     {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}  # implicit, explicit VR LE
 )
 DEFLATED = "1.2.840.10008.1.2.1.99"
+BIG_ENDIAN = "1.2.840.10008.1.2.2"
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 _PIXEL_DATA_TAG = 0x7FE00010
 
@@ -63,7 +64,7 @@ class FileRef:
     rescale_slope: float = 1.0
     rescale_intercept: float = 0.0
     transfer_syntax_uid: str = ""
-    # Byte offset of the Pixel Data element in a native little-endian file.
+    # Byte offset of the Pixel Data element in a little-endian, not deflated file.
     pixel_data_offset: int | None = None
 
     @property
@@ -144,6 +145,8 @@ def read_header(location: Location) -> Header:
     if at_pixels and syntax in NATIVE_LITTLE_ENDIAN:
         header.pixel_data_offset = offset
         _check_native_length(location, dataset, offset, head, syntax)
+    elif at_pixels and syntax not in (DEFLATED, BIG_ENDIAN):
+        header.pixel_data_offset = offset  # encapsulated: explicit VR little endian
     if not header.is_directory:
         header.frames = frames_of(header)
     return header
@@ -175,7 +178,7 @@ def _dcmread(stream: Any) -> Dataset:
 
 
 def _tag(head: bytes, syntax: str) -> int:
-    endian = ">" if syntax == "1.2.840.10008.1.2.2" else "<"
+    endian = ">" if syntax == BIG_ENDIAN else "<"
     group, element = struct.unpack(endian + "HH", head[:4])
     return int((group << 16) | element)
 
