@@ -1,6 +1,6 @@
 """DICOM indexing and loading, volumes, rendering, viewports, sync and registration.
 
-Nothing in this package knows about RECIST. The DICOM and geometry modules import
+Nothing here knows about response criteria. The DICOM and geometry modules import
 no Qt and no VTK; widgets live in their own modules.
 """
 
