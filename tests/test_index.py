@@ -308,3 +308,20 @@ def test_header_only_scan_never_reads_pixels(tmp_path: Path, monkeypatch) -> Non
     monkeypatch.setattr(pydicom, "dcmread", spy)
     scan([tmp_path])
     assert calls == [True, True]
+
+
+def test_dicomdir_inside_a_zip(tmp_path: Path) -> None:
+    files = stack(tmp_path / "src", 2)
+    directory = dicomdir(
+        tmp_path / "DICOMDIR", [("IMG", "A"), ("IMG", "B"), ("IMG", "C")]
+    )
+    archive = tmp_path / "cd.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(directory, "CD/DICOMDIR")
+        out.write(files[0], "CD/img/a")
+        out.write(files[1], "CD/img/b")
+    result = scan([archive])
+    assert _only_series(result).count == 2
+    (problem,) = result.problems
+    assert problem.path == f"{archive}!CD/IMG/C"
+    assert problem.reason.startswith(f"listed in DICOMDIR ({archive}!CD/DICOMDIR)")
