@@ -34,7 +34,7 @@ def _only_series(result) -> Series:
 
 def test_folder_gives_patient_study_series_with_browser_fields(tmp_path: Path) -> None:
     stack(tmp_path / "a", 5, names=[4, 2, 0, 3, 1], instances=[9, 3, 5, 1, 7])
-    result = scan([tmp_path])
+    result = scan([tmp_path, tmp_path / "a", tmp_path / "a" / "IM0002"])
     assert result.problems == []
     (patient,) = result.patients
     assert (patient.patient_id, patient.patient_name) == ("P1", "Test^Patient")

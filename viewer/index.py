@@ -147,7 +147,8 @@ def scan(
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     raw_problems: list[tuple[str, str]] = []
-    queue = list(walk(paths, raw_problems))
+    # The same file named twice (a folder and a file in it) is read once.
+    queue = list(dict.fromkeys(walk(paths, raw_problems)))
     seen = set(queue)
     roots: dict[Location, str] = {}
     missing: set[str] = set()
