@@ -325,3 +325,18 @@ def test_dicomdir_inside_a_zip(tmp_path: Path) -> None:
     (problem,) = result.problems
     assert problem.path == f"{archive}!CD/IMG/C"
     assert problem.reason.startswith(f"listed in DICOMDIR ({archive}!CD/DICOMDIR)")
+
+
+def test_multiframe_without_per_frame_positions_is_one_listed_series(
+    tmp_path: Path,
+) -> None:
+    cine = image(np.zeros((5, 4, 4), np.int16), modality="US")
+    cine.NumberOfFrames = 5
+    write(cine, tmp_path / "cine")
+    (series,) = scan([tmp_path]).all_series()
+    assert (series.count, series.is_volume, series.rows) == (5, False, 4)
+    assert [f.frame for f in series.files] == [1, 2, 3, 4, 5]
+    assert series.notes == [
+        "5 frames of multi-frame objects without a position per frame (a cine loop "
+        "or projections): listed, not loaded as a stack"
+    ]

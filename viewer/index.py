@@ -232,6 +232,8 @@ class _SeriesFrames:
     first: Dataset
     frames: list[tuple[FileRef, FrameKeys]] = field(default_factory=list)
     headers: list[Header] = field(default_factory=list)
+    # Frames of multi-frame objects without per-frame positions (cine, NM).
+    cine: list[FileRef] = field(default_factory=list)
 
 
 class _TreeBuilder:
@@ -282,7 +284,10 @@ class _TreeBuilder:
         series_key = (study_uid, text(ds, "SeriesInstanceUID"))
         entry = self.series.setdefault(series_key, _SeriesFrames(ds))
         entry.headers.append(header)
-        entry.frames.extend(header.frames)
+        if len(header.frames) > 1 and "PerFrameFunctionalGroupsSequence" not in ds:
+            entry.cine.extend(ref for ref, _ in header.frames)
+        else:
+            entry.frames.extend(header.frames)
 
     def build(self) -> list[Patient]:
         for (study_uid, _), entry in self.series.items():
@@ -316,13 +321,31 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
         frame_of_reference_uid=text(ds, "FrameOfReferenceUID"),
         sop_class=sop_class_name(sop_class),
     )
+    number = int_or_none(raw(ds, "SeriesNumber"))
+    out: list[Series] = []
+    if entry.cine:
+        note = (
+            f"{len(entry.cine)} frames of multi-frame objects without a position per "
+            "frame (a cine loop or projections): listed, not loaded as a stack"
+        )
+        out.append(
+            Series(
+                **base,
+                series_number=number,
+                files=entry.cine,
+                notes=[note],
+                rows=int_or_none(raw(ds, "Rows")) or 0,
+                columns=int_or_none(raw(ds, "Columns")) or 0,
+            )
+        )
+    if not entry.frames and out:
+        return out
     if not entry.frames:
         files = [
             FileRef(h.location.path, h.location.member, None, _sop(h))
             for h in entry.headers
         ]
         note = f"{sop_class_name(sop_class) or 'object'}: not an image"
-        number = int_or_none(raw(ds, "SeriesNumber"))
         return [Series(**base, series_number=number, files=files, notes=[note])]
     refusal = _NOT_LOADABLE_CLASSES.get(sop_class, "")
     if refusal:
@@ -340,7 +363,6 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
             )
         ]
     stacks = split(entry.frames)
-    out = []
     for stack in stacks:
         refs = [ref for ref, _ in stack.frames]
         first_ref, first_keys = stack.frames[0]
