@@ -36,6 +36,7 @@ DEFLATED = "1.2.840.10008.1.2.1.99"
 BIG_ENDIAN = "1.2.840.10008.1.2.2"
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 _PIXEL_DATA_TAG = 0x7FE00010
+_DIRECTORY_RECORD_SEQUENCE_TAG = 0x00041220
 
 
 class HeaderError(Exception):
@@ -106,13 +107,8 @@ class Header:
     pixel_data_offset: int | None = None
     frames: list[tuple[FileRef, FrameKeys]] = field(default_factory=list)
 
-    @property
-    def is_directory(self) -> bool:
-        """True for a DICOMDIR or a chained directory file (Philips DIRFILE)."""
-        sop_class = str(self.dataset.file_meta.get("MediaStorageSOPClassUID", ""))
-        return sop_class == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in (
-            self.dataset
-        )
+    is_directory: bool = False
+    """True for a DICOMDIR or a chained directory file (Philips DIRFILE)."""
 
 
 def read_header(location: Location) -> Header:
@@ -131,7 +127,11 @@ def read_header(location: Location) -> Header:
     except OSError as error:
         raise HeaderError(f"cannot be read: {error.strerror or error}") from error
     syntax = str(dataset.file_meta.get("TransferSyntaxUID", ""))
-    header = Header(location, dataset, syntax)
+    sop_class = str(dataset.file_meta.get("MediaStorageSOPClassUID", ""))
+    directory = sop_class == MEDIA_STORAGE_DIRECTORY or (
+        dataset.get_item(_DIRECTORY_RECORD_SEQUENCE_TAG) is not None
+    )
+    header = Header(location, dataset, syntax, is_directory=directory)
     at_pixels = len(head) >= 4 and _tag(head, syntax) == _PIXEL_DATA_TAG
     if len(dataset) == 0:
         raise HeaderError(
@@ -384,8 +384,10 @@ def raw(ds: Dataset, keyword: str) -> Any:
     if value is None:
         return None
     if vr in _ASCII_VRS:
-        parts = [p.strip(" \0") for p in value.decode("ascii", "replace").split("\\")]
-        return parts[0] if len(parts) == 1 else parts
+        decoded = value.decode("ascii", "replace")
+        if "\\" not in decoded:
+            return decoded.strip(" \0")
+        return [part.strip(" \0") for part in decoded.split("\\")]
     code = _BINARY_VRS.get(vr)
     if code is not None:
         endian = "<" if element.is_little_endian else ">"

@@ -12,6 +12,7 @@ frame per position along the slice normal, and says what told them apart.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections import Counter
@@ -68,8 +69,22 @@ def classify_orientation(
 
 def normal_of(orientation: Sequence[float]) -> np.ndarray:
     """Unit normal, row cosine x column cosine."""
-    normal = np.cross(np.asarray(orientation[:3]), np.asarray(orientation[3:]))
-    return np.asarray(normal / np.linalg.norm(normal), dtype=np.float64)
+    return np.asarray(_normal(tuple(orientation)), dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=64)
+def _normal(orientation: tuple[float, ...]) -> tuple[float, float, float]:
+    # Every frame of a stack shares one orientation: compute its normal once.
+    row, column = orientation[:3], orientation[3:]
+    normal = (
+        row[1] * column[2] - row[2] * column[1],
+        row[2] * column[0] - row[0] * column[2],
+        row[0] * column[1] - row[1] * column[0],
+    )
+    length = math.sqrt(sum(v * v for v in normal))
+    if length == 0.0:
+        raise StackError(f"Image Orientation (Patient) {orientation} has no normal")
+    return normal[0] / length, normal[1] / length, normal[2] / length
 
 
 def split(frames: list[tuple[FileRef, FrameKeys]]) -> list[Stack]:
@@ -196,7 +211,9 @@ def _order(ref: FileRef) -> tuple[int, int]:
 def _position_key(ref: FileRef) -> float:
     if ref.position_lps_mm is None or ref.orientation is None:
         return 0.0
-    distance = float(np.dot(normal_of(ref.orientation), ref.position_lps_mm))
+    nx, ny, nz = _normal(ref.orientation)
+    x, y, z = ref.position_lps_mm
+    distance = nx * x + ny * y + nz * z
     return round(distance / POSITION_TOLERANCE_MM) * POSITION_TOLERANCE_MM
 
 
