@@ -351,3 +351,14 @@ def test_threaded_loader_reports_loaded_slices(tmp_path: Path) -> None:
     assert volume.voxels[8, 3, 3] == 800
     with pytest.raises(RuntimeError, match="starts once"):
         loader.start()
+
+
+def test_modality_lut_table_is_reported_not_silently_ignored(tmp_path: Path) -> None:
+    lut = Dataset()
+    lut.LUTDescriptor = [2, 0, 16]
+    lut.LUTData = np.array([0, 1], dtype="<u2").tobytes()
+    ds = image(np.zeros((2, 2), np.int16))
+    ds.ModalityLUTSequence = DicomSequence([lut])
+    write(ds, tmp_path / "s0")
+    (warning,) = [w for w in _load(tmp_path).warnings if "Modality LUT" in w]
+    assert warning.startswith("Modality LUT Sequence (0028,3000) is not applied")

@@ -164,6 +164,13 @@ class SeriesLoader:
         ]
         thickness = series.slice_thickness_mm
         warnings += series.notes
+        if "ModalityLUTSequence" in ds:
+            # Only the linear rescale is applied; no scanner in the reading
+            # workflow (CT, MR) writes a Modality LUT table (PS3.3 C.11.1).
+            warnings.append(
+                "Modality LUT Sequence (0028,3000) is not applied: values are "
+                "stored values with Rescale Slope/Intercept only"
+            )
         self._dtype = self._choose_dtype()
         shape = (len(self.refs), self._format.rows, self._format.columns)
         self.volume = Volume(
