@@ -307,23 +307,37 @@ class MainWindow(QMainWindow):
         series = self.series_by_key.get(key)
         if series is None:
             return
-        from viewer import load_series
+        from viewer.loader import SeriesLoader
 
         self.progress.show()
         self.statusBar().showMessage(f"Loading {series.series_description or key}…")
+
+        def load(job: workers.Job) -> Volume:
+            started: dict[str, Any] = {}
+
+            def slice_in(k: int) -> None:
+                if k == started["middle"]:
+                    job.partial.emit(started["loader"].volume)
+
+            loader = SeriesLoader(
+                series,
+                progress=_counter(job, "Loading"),
+                cancel=job.cancel,
+                on_slice=slice_in,
+            )
+            started.update(loader=loader, middle=len(loader.refs) // 2)
+            loader.start(started["middle"])
+            return loader.wait()
+
+        def first_slice(volume: Volume) -> None:
+            # The slice in view is decoded; show it while the rest comes in.
+            viewport.set_volume(volume)
 
         def done(volume: Volume) -> None:
             self._volumes[key] = volume
             self._show(viewport, volume)
 
-        workers.submit(
-            lambda job: load_series(
-                series, progress=_counter(job, "Loading"), cancel=job.cancel
-            ),
-            done,
-            self._on_error,
-            self._on_progress,
-        )
+        workers.submit(load, done, self._on_error, self._on_progress, first_slice)
 
     def show_volumes(self, current: Volume, comparison: Volume | None = None) -> None:
         """Show volumes directly (already loaded), as tests and tools do."""
@@ -333,7 +347,10 @@ class MainWindow(QMainWindow):
             self._show(self.viewports[1], comparison)
 
     def _show(self, viewport: Viewport, volume: Volume) -> None:
-        viewport.set_volume(volume)
+        if viewport.volume is not None and viewport.volume.voxels is volume.voxels:
+            viewport.refresh()  # the early view of this volume: keep the reader's place
+        else:
+            viewport.set_volume(volume)
         self.linker.reset_links()
         for warning in volume.warnings:
             self.statusBar().showMessage(warning)

@@ -141,6 +141,10 @@ class Viewport(QWidget):
         self._render()
         self.slice_changed.emit(self._index)
 
+    def refresh(self) -> None:
+        """Render the shown plane again (its voxels changed in place)."""
+        self._render()
+
     def presets(self) -> list[WindowPreset]:
         """The file's own window presets first, then the standard ones."""
         volume = self.volume
