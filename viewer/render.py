@@ -8,6 +8,8 @@ Qt-free: the viewport turns the bytes into a QImage.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import numpy.typing as npt
 
@@ -44,6 +46,32 @@ def window_to_bytes(
     if invert:
         np.subtract(255, out, out=out)
     return out
+
+
+def window_slice(
+    values: npt.NDArray[np.generic],
+    center: float,
+    width: float,
+    *,
+    invert: bool = False,
+) -> npt.NDArray[np.uint8]:
+    """Like :func:`window_to_bytes`, through a lookup table for 16-bit integers.
+
+    A 65536-entry table indexed by the stored value is several times faster than
+    the arithmetic for a 512x512 slice, which keeps scrolling smooth.
+    """
+    if values.dtype == np.int16:
+        table = _lookup_table(center, width, invert)
+        shifted = values.view(np.uint16) ^ np.uint16(0x8000)
+        result: npt.NDArray[np.uint8] = table[shifted]
+        return result
+    return window_to_bytes(values, center, width, invert=invert)
+
+
+@functools.lru_cache(maxsize=8)
+def _lookup_table(center: float, width: float, invert: bool) -> npt.NDArray[np.uint8]:
+    every_int16 = np.arange(-32768, 32768, dtype=np.int32)
+    return window_to_bytes(every_int16, center, width, invert=invert)
 
 
 def auto_window(values: npt.NDArray[np.generic]) -> WindowPreset:

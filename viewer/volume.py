@@ -38,6 +38,20 @@ class WindowPreset:
     width: float
 
 
+@dataclass(frozen=True, eq=False)
+class VoiLut:
+    """A VOI LUT from the file (PS3.3 C.11.2.1.1): stored-to-display lookup table.
+
+    ``table[n]`` is the output for input ``first_mapped + n``; inputs below or
+    above the table take its first or last entry. ``bits`` is the output depth.
+    """
+
+    name: str
+    first_mapped: int
+    table: npt.NDArray[Any]
+    bits: int
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Whether lengths on this volume are true patient millimetres.
@@ -105,6 +119,7 @@ class Volume:
     sop_instance_uids: tuple[str, ...] = ()
     calibration: Calibration = field(default_factory=Calibration)
     window_presets: tuple[WindowPreset, ...] = ()
+    voi_luts: tuple[VoiLut, ...] = ()
     monochrome1: bool = False
     info: SeriesInfo = field(default_factory=SeriesInfo)
     # Used to place points off a single-slice stack; the slice thickness if known.

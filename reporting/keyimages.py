@@ -1,0 +1,284 @@
+"""Key images rendered with their calipers and labels, as PNG and Secondary Capture.
+
+Each key image is the stored slice in modality units (rescale applied), shown through
+a linear window (PS3.3 C.11.2.1.2) into an 8-bit QImage, scaled up so that labels
+stay legible, with every caliper measured on it drawn from its end points and
+labelled with the lesion and its length. Calipers are placed with the SCOORD pixel
+convention (the top left corner of the image is (0, 0), PS3.3 C.18.6.1.1). A
+rendered image can also be written as a DICOM Secondary Capture in the study of its
+source image (PS3.3 A.8.1).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import highdicom as hd
+import numpy as np
+import numpy.typing as npt
+import pydicom
+from pydicom.dataset import Dataset
+from PySide6.QtCore import QLocale, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+
+from reporting import i18n
+from reporting.imagegeom import GeometryError, image_plane
+from reporting.qtsupport import ensure_gui_application, report_font_family
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SIZE_PX = 512
+CALIPER_COLOUR = "#ffd400"
+SC_SERIES_NUMBER = 9003
+
+
+class KeyImageError(ValueError):
+    """A key image cannot be rendered; says which file and why."""
+
+
+@dataclass(frozen=True)
+class Caliper:
+    """A measured line on an image, in SCOORD pixel coordinates (column, row)."""
+
+    start_px: tuple[float, float]
+    end_px: tuple[float, float]
+    label: str
+
+
+@dataclass
+class KeyImage:
+    """One key image: which instance, its timepoint and the calipers on it."""
+
+    sop_uid: str
+    timepoint: str
+    calipers: list[Caliper] = field(default_factory=list)
+
+
+def key_images(
+    case: Mapping[str, Any],
+    headers: Mapping[str, Dataset],
+    lang: str,
+    locale: QLocale,
+) -> list[KeyImage]:
+    """The key images of a case with their calipers, in timepoint then lesion order.
+
+    Measured images come first; flagged images (``key_images``) without a caliper
+    follow. Measurements whose image is not among ``headers`` are skipped.
+    """
+    found: dict[str, KeyImage] = {}
+    order = [str(t.get("id")) for t in case.get("timepoints", [])]
+    for tp in order:
+        for lesion in case.get("lesions", []):
+            m = (lesion.get("measurements") or {}).get(tp) or {}
+            image = m.get("image") or {}
+            uid = str(image.get("sop_uid", ""))
+            header = headers.get(uid)
+            if header is None or len(image.get("points_mm") or []) < 2:
+                continue
+            try:
+                plane = image_plane(header, f"key image {uid}")
+            except GeometryError as error:
+                logger.warning("%s; its caliper is not drawn", error)
+                continue
+            pixels = plane.to_pixel(np.asarray(image["points_mm"], dtype=np.float64))
+            text = _caliper_label(lesion, m, lang, locale)
+            entry = found.setdefault(uid, KeyImage(uid, tp))
+            entry.calipers.append(
+                Caliper(
+                    (float(pixels[0, 0]), float(pixels[0, 1])),
+                    (float(pixels[-1, 0]), float(pixels[-1, 1])),
+                    text,
+                )
+            )
+    studies = {
+        str(t.get("study_uid")): str(t.get("id")) for t in case.get("timepoints", [])
+    }
+    for flagged in case.get("key_images", []) or []:
+        uid = str(flagged.get("sop_uid") if isinstance(flagged, Mapping) else flagged)
+        header = headers.get(uid)
+        if uid not in found and header is not None:
+            tp = studies.get(str(header.get("StudyInstanceUID", "")), "")
+            found[uid] = KeyImage(uid, tp)
+    return list(found.values())
+
+
+def _caliper_label(
+    lesion: Mapping[str, Any], m: Mapping[str, Any], lang: str, locale: QLocale
+) -> str:
+    """ "L1 16.0 mm", or "L2 20.2 × 16.2 mm" where a short axis was measured."""
+    values = [m.get(k) for k in ("long_mm", "short_mm") if m.get(k) is not None]
+    text = " × ".join(locale.toString(float(v), "f", 1) for v in values)
+    unit = f" {i18n.label('mm', lang)}" if values else ""
+    return f"{lesion.get('id', '')} {text}{unit}".strip()
+
+
+def modality_pixels(ds: Dataset, where: str) -> npt.NDArray[np.float64]:
+    """The first frame of an image in modality units (Rescale Slope/Intercept)."""
+    try:
+        array = np.asarray(ds.pixel_array, dtype=np.float64)
+    except (AttributeError, ValueError, RuntimeError) as error:
+        raise KeyImageError(
+            f"{where}: pixel data cannot be decoded ({error})"
+        ) from error
+    if array.ndim == 3 and int(ds.get("SamplesPerPixel", 1)) == 1:
+        array = array[0]
+    if array.ndim != 2:
+        raise KeyImageError(
+            f"{where}: pixel data shaped {array.shape} is not a grey-scale image"
+        )
+    slope = float(ds.get("RescaleSlope", 1) or 1)
+    intercept = float(ds.get("RescaleIntercept", 0) or 0)
+    return array * slope + intercept
+
+
+def default_window(ds: Dataset, pixels: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """Window centre and width: the header's first, else the 1st-99th percentile."""
+    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
+    if center is not None and width is not None:
+        c = center[0] if isinstance(center, pydicom.multival.MultiValue) else center
+        w = width[0] if isinstance(width, pydicom.multival.MultiValue) else width
+        if float(w) > 0:
+            return float(c), float(w)
+    low, high = np.percentile(pixels, [1, 99])
+    return float((low + high) / 2), float(max(high - low, 1.0))
+
+
+def windowed(
+    pixels: npt.NDArray[np.float64], center: float, width: float, invert: bool = False
+) -> npt.NDArray[np.uint8]:
+    """8-bit grey levels through a linear window (PS3.3 C.11.2.1.2.1)."""
+    scaled = ((pixels - (center - 0.5)) / max(width - 1.0, 1.0) + 0.5) * 255.0
+    grey = np.clip(scaled, 0, 255).astype(np.uint8)
+    return np.asarray(255 - grey if invert else grey, dtype=np.uint8)
+
+
+def render_key_image(
+    grey: npt.NDArray[np.uint8],
+    calipers: Sequence[Caliper],
+    size_px: int = DEFAULT_SIZE_PX,
+    caption: str = "",
+) -> QImage:
+    """The grey image scaled to ``size_px`` on its long side, calipers drawn on it."""
+    ensure_gui_application()
+    rows, cols = grey.shape
+    scale = size_px / max(rows, cols)
+    data = np.ascontiguousarray(grey)
+    source = QImage(data.data, cols, rows, cols, QImage.Format.Format_Grayscale8).copy()
+    image = source.scaled(
+        max(1, round(cols * scale)),
+        max(1, round(rows * scale)),
+        Qt.AspectRatioMode.IgnoreAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    ).convertToFormat(QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    font = QFont(report_font_family())
+    font.setPixelSize(max(10, size_px // 32))
+    painter.setFont(font)
+    for caliper in calipers:
+        _draw_caliper(painter, caliper, scale, image.width(), image.height())
+    if caption:
+        metrics = painter.fontMetrics()
+        box = QRectF(
+            0, 0, metrics.horizontalAdvance(caption) + 12, metrics.height() + 6
+        )
+        painter.fillRect(box, QColor(0, 0, 0, 170))
+        painter.setPen(QColor("white"))
+        painter.drawText(QPointF(6, 3 + metrics.ascent()), caption)
+    painter.end()
+    return image
+
+
+def render_file(
+    path: Path,
+    calipers: Sequence[Caliper],
+    size_px: int = DEFAULT_SIZE_PX,
+    caption: str = "",
+) -> tuple[QImage, Dataset]:
+    """Read an image file and render it (see :func:`render_key_image`)."""
+    try:
+        ds = pydicom.dcmread(path)
+    except (pydicom.errors.InvalidDicomError, OSError) as error:
+        raise KeyImageError(f"{path}: cannot be read as DICOM ({error})") from error
+    pixels = modality_pixels(ds, str(path))
+    center, width = default_window(ds, pixels)
+    invert = str(ds.get("PhotometricInterpretation", "")) == "MONOCHROME1"
+    grey = windowed(pixels, center, width, invert)
+    return render_key_image(grey, calipers, size_px, caption), ds
+
+
+def secondary_capture(
+    image: QImage, source: Dataset, instance_number: int, series_instance_uid: str
+) -> hd.sc.SCImage:
+    """The rendered image as an RGB Secondary Capture in the source's study."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    height, width = rgb.height(), rgb.width()
+    stride = rgb.bytesPerLine()
+    buffer = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=stride * height)
+    array = buffer.reshape(height, stride)[:, : width * 3].reshape(height, width, 3)
+    sc = hd.sc.SCImage.from_ref_dataset(
+        ref_dataset=_with_patient_attributes(source),
+        pixel_array=np.ascontiguousarray(array),
+        photometric_interpretation="RGB",
+        bits_allocated=8,
+        coordinate_system="PATIENT",
+        series_instance_uid=series_instance_uid,
+        series_number=SC_SERIES_NUMBER,
+        sop_instance_uid=hd.UID(),
+        instance_number=instance_number,
+        manufacturer="Nadir",
+        patient_orientation=("L", "P"),
+        series_description="Key images with measurements",
+    )
+    # Type 2C in General Series; dciodvfy cannot evaluate its condition, so an empty
+    # value (unknown) is written.
+    sc.Laterality = ""
+    return sc
+
+
+def _with_patient_attributes(source: Dataset) -> Dataset:
+    copy = Dataset()
+    for element in source:
+        if element.tag.group != 0x7FE0:
+            copy.add(element)
+    for keyword in (
+        "PatientID",
+        "PatientName",
+        "PatientBirthDate",
+        "PatientSex",
+        "AccessionNumber",
+        "StudyID",
+        "StudyDate",
+        "StudyTime",
+        "ReferringPhysicianName",
+    ):
+        if keyword not in copy:
+            setattr(copy, keyword, "")
+    return copy
+
+
+def _draw_caliper(
+    painter: QPainter, caliper: Caliper, scale: float, width: int, height: int
+) -> None:
+    start = QPointF(caliper.start_px[0] * scale, caliper.start_px[1] * scale)
+    end = QPointF(caliper.end_px[0] * scale, caliper.end_px[1] * scale)
+    shadow = QPen(QColor(0, 0, 0, 200), 4)
+    pen = QPen(QColor(CALIPER_COLOUR), 2)
+    for p in (shadow, pen):
+        painter.setPen(p)
+        painter.drawLine(start, end)
+        for point in (start, end):
+            painter.drawLine(point + QPointF(-5, 0), point + QPointF(5, 0))
+            painter.drawLine(point + QPointF(0, -5), point + QPointF(0, 5))
+    metrics = painter.fontMetrics()
+    text_width = metrics.horizontalAdvance(caliper.label)
+    x = min(max(end.x() + 8, 2.0), width - text_width - 4.0)
+    y = min(max(end.y() - 8, metrics.height() * 1.0), height - 4.0)
+    box = QRectF(x - 3, y - metrics.ascent() - 2, text_width + 6, metrics.height() + 4)
+    painter.fillRect(box, QColor(0, 0, 0, 160))
+    painter.setPen(QColor(CALIPER_COLOUR))
+    painter.drawText(QPointF(x, y), caliper.label)

@@ -1,0 +1,504 @@
+"""The PDF report for the oncology team, painted with Qt's PDF writer.
+
+Pages flow top to bottom: the header (patient, reader, method, the studies compared
+and their dates), the lesion table with the sums of diameters and the changes from
+baseline and nadir, the response at each timepoint and the best overall response
+with its margin (RECIST 1.1 section 4.3 and 4.4), the timeline plot, the reader's
+findings and impression, a plain-language summary for the patient, and the key
+images with their calipers. Every label comes from :mod:`reporting.i18n`; numbers
+and dates follow the language. The text is real text in DejaVu Sans (Latin and
+Cyrillic), so it can be searched and extracted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QPen,
+)
+
+from reporting import i18n
+from reporting.qtsupport import (
+    ensure_gui_application,
+    format_date,
+    format_number,
+    format_percent,
+    locale_for,
+    report_font_family,
+)
+from reporting.results import (
+    TimepointResult,
+    best_overall,
+    lesion_value_mm,
+    timepoint_results,
+)
+from reporting.timeline import TimelinePoint, draw_timeline
+
+logger = logging.getLogger(__name__)
+
+RESOLUTION_DPI = 300
+MARGIN_MM = 15.0
+BODY_PT = 9.0
+
+
+@dataclass
+class KeyImageFigure:
+    """A rendered key image and its caption lines."""
+
+    image: QImage
+    caption: str
+
+
+@dataclass
+class ReportContent:
+    """Everything the report shows besides the case and its evaluation."""
+
+    lang: str = "en"
+    patient_name: str = ""
+    patient_birth_date: str = ""
+    reader: str = ""
+    findings: str = ""
+    impression: str = ""
+    study_descriptions: Mapping[str, str] = field(default_factory=dict)
+    key_images: Sequence[KeyImageFigure] = ()
+    deidentified: bool = False
+
+
+def write_pdf(
+    path: Path,
+    case: Mapping[str, Any],
+    evaluation: Mapping[str, Any] | None,
+    content: ReportContent,
+) -> int:
+    """Write the report to ``path``; returns the number of pages."""
+    ensure_gui_application()
+    i18n.label("title", content.lang)  # fails early on an unknown language
+    probe = QBuffer()
+    probe.open(QIODevice.OpenModeFlag.WriteOnly)
+    pages = _render(QPdfWriter(probe), case, evaluation, content, total=0)
+    probe.close()
+    written = _render(QPdfWriter(str(path)), case, evaluation, content, total=pages)
+    logger.debug("wrote %d-page report %s", written, path)
+    return written
+
+
+class _Flow:
+    """A cursor that lays blocks down the page and starts new pages as needed."""
+
+    def __init__(self, writer: QPdfWriter, lang: str, total: int, family: str):
+        self.writer = writer
+        self.lang = lang
+        self.total = total
+        self.family = family
+        self.painter = QPainter(writer)
+        self.painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.page = 1
+        layout = writer.pageLayout()
+        full = layout.paintRectPixels(RESOLUTION_DPI)
+        self.area = QRectF(0, 0, full.width(), full.height())
+        self.footer_h = self.line_height(BODY_PT) * 2
+        self.y = 0.0
+        self.mm = RESOLUTION_DPI / 25.4
+
+    def font(self, points: float, bold: bool = False) -> QFont:
+        font = QFont(self.family)
+        font.setPointSizeF(points)
+        font.setBold(bold)
+        return font
+
+    def line_height(self, points: float, bold: bool = False) -> float:
+        return QFontMetricsF(self.font(points, bold), self.writer).height()
+
+    @property
+    def bottom(self) -> float:
+        return self.area.bottom() - self.footer_h
+
+    def ensure(self, height: float) -> None:
+        if self.y + height > self.bottom and self.y > 0:
+            self.new_page()
+
+    def new_page(self) -> None:
+        self._footer()
+        self.writer.newPage()
+        self.page += 1
+        self.y = 0.0
+
+    def finish(self) -> int:
+        self._footer()
+        self.painter.end()
+        return self.page
+
+    def _footer(self) -> None:
+        self.painter.setFont(self.font(BODY_PT - 1))
+        self.painter.setPen(QColor("#666666"))
+        text = f"{i18n.label('page', self.lang)} {self.page}"
+        if self.total:
+            text += f" {i18n.label('of', self.lang)} {self.total}"
+        rect = QRectF(
+            0, self.bottom + self.footer_h / 2, self.area.width(), self.footer_h
+        )
+        self.painter.drawText(rect, Qt.AlignmentFlag.AlignRight, text)
+
+    def text(
+        self, text: str, points: float = BODY_PT, bold: bool = False, gap: float = 0.4
+    ) -> None:
+        font = self.font(points, bold)
+        self.painter.setFont(font)
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
+        bound = self.painter.boundingRect(
+            QRectF(0, 0, self.area.width(), 1e6), int(flags), text
+        )
+        self.ensure(bound.height())
+        self.painter.setPen(QColor("#000000"))
+        self.painter.drawText(
+            QRectF(0, self.y, self.area.width(), bound.height()), int(flags), text
+        )
+        self.y += bound.height() + gap * self.line_height(points)
+
+    def heading(self, text: str, keep_with: float = 0.0) -> None:
+        """A section heading, kept on one page with the next ``keep_with`` units."""
+        self.ensure(self.line_height(BODY_PT + 3, True) * 4 + keep_with)
+        self.y += self.line_height(BODY_PT) * 0.5
+        self.text(text, BODY_PT + 3, True, gap=0.2)
+
+    def table(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float],
+        bold_rows: Sequence[int] = (),
+        spanned_rows: Sequence[int] = (),
+        span: int = 1,
+    ) -> None:
+        """A ruled table; ``widths`` are fractions of the text width.
+
+        In ``spanned_rows`` the first cell spans the first ``span`` columns (the
+        cells it covers are left out of the row).
+        """
+        pad = 0.8 * self.mm
+        columns = [w * self.area.width() for w in widths]
+        spanned = [sum(columns[:span]), *columns[span:]]
+        for n, row in enumerate([header, *rows]):
+            bold = n == 0 or (n - 1) in bold_rows
+            cells, widths_px = list(row), columns
+            if n > 0 and (n - 1) in spanned_rows:
+                cells, widths_px = [row[0], *row[span:]], spanned
+            font = self.font(BODY_PT - 0.5, bold)
+            self.painter.setFont(font)
+            flags = int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap)
+            heights = [
+                self.painter.boundingRect(
+                    QRectF(0, 0, width - 2 * pad, 1e6), flags, cell
+                ).height()
+                for cell, width in zip(cells, widths_px, strict=True)
+            ]
+            height = max(heights) + 2 * pad
+            if self.y + height > self.bottom:
+                self.new_page()
+                self.painter.setFont(font)
+            if n == 0:
+                self.painter.fillRect(
+                    QRectF(0, self.y, sum(columns), height), QColor("#e8edf3")
+                )
+            x = 0.0
+            self.painter.setPen(QColor("#000000"))
+            for cell, width in zip(cells, widths_px, strict=True):
+                self.painter.drawText(
+                    QRectF(x + pad, self.y + pad, width - 2 * pad, height), flags, cell
+                )
+                x += width
+            self.painter.setPen(QPen(QColor("#9aa5b1"), 0.15 * self.mm))
+            self.painter.drawLine(
+                QPointF(0, self.y + height), QPointF(sum(columns), self.y + height)
+            )
+            self.y += height
+        self.y += self.line_height(BODY_PT) * 0.6
+
+    def block(self, height: float, paint: Callable[[QPainter, QRectF], None]) -> None:
+        self.ensure(height)
+        paint(self.painter, QRectF(0, self.y, self.area.width(), height))
+        self.y += height + self.line_height(BODY_PT) * 0.6
+
+
+def _render(
+    writer: QPdfWriter,
+    case: Mapping[str, Any],
+    evaluation: Mapping[str, Any] | None,
+    content: ReportContent,
+    total: int,
+) -> int:
+    writer.setResolution(RESOLUTION_DPI)
+    writer.setPageLayout(
+        QPageLayout(
+            QPageSize(QPageSize.PageSizeId.A4),
+            QPageLayout.Orientation.Portrait,
+            QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM),
+            QPageLayout.Unit.Millimeter,
+        )
+    )
+    writer.setTitle(i18n.label("title", content.lang))
+    writer.setCreator("Nadir")
+    flow = _Flow(writer, content.lang, total, report_font_family())
+    results = timepoint_results(case, evaluation)
+    _header(flow, case, content, results)
+    _lesion_table(flow, case, results)
+    _responses(flow, results, evaluation)
+    _timeline(flow, results)
+    _free_text(flow, content, results)
+    _key_images(flow, content)
+    return flow.finish()
+
+
+def _header(
+    flow: _Flow,
+    case: Mapping[str, Any],
+    content: ReportContent,
+    results: Sequence[TimepointResult],
+) -> None:
+    lang = content.lang
+    flow.text(i18n.label("title", lang), BODY_PT + 7, True, gap=0.3)
+    if content.deidentified:
+        flow.text(i18n.label("deidentified", lang), BODY_PT, True)
+    patient = case.get("patient", {})
+    lines = []
+    if content.patient_name:
+        lines.append(f"{i18n.label('patient', lang)}: {content.patient_name}")
+    lines.append(f"{i18n.label('patient_id', lang)}: {patient.get('id', '')}")
+    if content.patient_birth_date:
+        birth = format_date(content.patient_birth_date, lang)
+        lines.append(f"{i18n.label('birth_date', lang)}: {birth}")
+    if content.reader:
+        lines.append(f"{i18n.label('reader', lang)}: {content.reader}")
+    lines.append(f"{i18n.label('method', lang)}: {i18n.label('method_text', lang)}")
+    flow.text("\n".join(lines))
+    flow.heading(i18n.label("studies", lang))
+    rows = []
+    for tp, r in zip(case.get("timepoints", []), results, strict=True):
+        name = r.id + (f" ({i18n.label('baseline', lang)})" if r.baseline else "")
+        description = content.study_descriptions.get(str(tp.get("study_uid", "")), "")
+        rows.append([name, format_date(r.date, lang), description])
+    flow.table(
+        [i18n.label(k, lang) for k in ("timepoint", "date", "study")],
+        rows,
+        [0.25, 0.25, 0.5],
+    )
+
+
+def _lesion_table(
+    flow: _Flow, case: Mapping[str, Any], results: Sequence[TimepointResult]
+) -> None:
+    lang = flow.lang
+    flow.heading(i18n.label("lesions", lang))
+    header = [i18n.label(k, lang) for k in ("lesion", "kind", "organ")]
+    header += [f"{r.id}\n{format_date(r.date, lang)}" for r in results]
+    rows = []
+    for lesion in case.get("lesions", []):
+        kind = str(lesion.get("kind", ""))
+        kind_text = i18n.label(kind, lang) if kind in i18n.labels(lang) else kind
+        if lesion.get("node"):
+            kind_text += f", {i18n.label('node', lang)}"
+        site = i18n.organ(str(lesion.get("organ", "")), lang)
+        row = [str(lesion.get("id", "")), kind_text, site]
+        for r in results:
+            row.append(_lesion_cell(lesion, r.id, lang))
+        rows.append(row)
+    first = len(rows)
+    rows.append(
+        [i18n.label("sum", lang), "", ""]
+        + [_mm(r.sum_mm, lang) if r.sum_mm is not None else "–" for r in results]
+    )
+    rows.append(
+        [i18n.label("change_baseline", lang), "", ""]
+        + [_pct(r.change_from_baseline_pct, lang) for r in results]
+    )
+    rows.append(
+        [i18n.label("change_nadir", lang), "", ""]
+        + [_pct(r.change_from_nadir_pct, lang) for r in results]
+    )
+    fixed = [0.09, 0.17, 0.18]
+    rest = (1.0 - sum(fixed)) / max(1, len(results))
+    flow.table(
+        header,
+        rows,
+        fixed + [rest] * len(results),
+        bold_rows=[first],
+        spanned_rows=[first, first + 1, first + 2],
+        span=3,
+    )
+
+
+def _lesion_cell(lesion: Mapping[str, Any], tp_id: str, lang: str) -> str:
+    kind = lesion.get("kind")
+    if kind != "target":
+        value = (lesion.get("assessments") or {}).get(tp_id)
+        return i18n.label(str(value), lang) if value else ""
+    m = (lesion.get("measurements") or {}).get(tp_id)
+    if not m:
+        return i18n.label("not_measured", lang)
+    status = m.get("status")
+    if status:
+        return i18n.label(str(status), lang)
+    long_mm, short_mm = m.get("long_mm"), m.get("short_mm")
+    if lesion.get("node") and short_mm is not None:
+        text = f"{i18n.label('sa', lang)} {_mm(float(short_mm), lang)}"
+        if long_mm is not None:
+            text += f"\n({format_number(float(long_mm), lang)} × "
+            text += f"{format_number(float(short_mm), lang)})"
+        return text
+    value = lesion_value_mm(lesion, tp_id)
+    return _mm(value, lang) if value is not None else ""
+
+
+def _responses(
+    flow: _Flow,
+    results: Sequence[TimepointResult],
+    evaluation: Mapping[str, Any] | None,
+) -> None:
+    lang = flow.lang
+    flow.heading(i18n.label("responses", lang))
+    rows = []
+    for r in results:
+        new = (
+            "–"
+            if r.new_lesions is None
+            else i18n.label("yes" if r.new_lesions else "no", lang)
+        )
+        rows.append(
+            [
+                f"{r.id}\n{format_date(r.date, lang)}",
+                i18n.response(r.target, lang),
+                i18n.response(r.non_target, lang),
+                new,
+                i18n.response(r.overall, lang),
+            ]
+        )
+    header = [
+        i18n.label(k, lang)
+        for k in ("timepoint", "target_response", "non_target_response")
+    ] + [i18n.label("new_lesions", lang), i18n.label("overall", lang)]
+    flow.table(header, rows, [0.16, 0.22, 0.22, 0.14, 0.26])
+    best, margin = best_overall(evaluation)
+    text = f"{i18n.label('best', lang)}: {i18n.response(best, lang)}"
+    margin_text = _margin(margin, lang)
+    if margin_text:
+        text += f" ({i18n.label('margin', lang)}: {margin_text})"
+    flow.text(text, BODY_PT + 1.5, True)
+
+
+def _timeline(flow: _Flow, results: Sequence[TimepointResult]) -> None:
+    lang = flow.lang
+    points = []
+    for r in results:
+        try:
+            date = datetime.date.fromisoformat(r.date)
+        except ValueError:
+            continue
+        points.append(TimelinePoint(date, r.sum_mm, r.id, r.overall))
+    if not points:
+        return
+    baseline = next((r.sum_mm for r in results if r.baseline), None)
+    nadir = next(
+        (r.nadir_mm for r in reversed(results) if r.nadir_mm is not None), None
+    )
+    height = flow.area.width() * 0.45
+    flow.heading(i18n.label("timeline", lang), keep_with=height)
+
+    def paint(painter: QPainter, rect: QRectF) -> None:
+        draw_timeline(
+            painter, rect, points, baseline, nadir, lang, locale_for(lang), flow.family
+        )
+
+    flow.block(height, paint)
+
+
+def _free_text(
+    flow: _Flow, content: ReportContent, results: Sequence[TimepointResult]
+) -> None:
+    lang = content.lang
+    for key, text in (
+        ("findings", content.findings),
+        ("impression", content.impression),
+    ):
+        if text.strip():
+            flow.heading(i18n.label(key, lang))
+            flow.text(text.strip())
+    latest = next((r.overall for r in reversed(results) if r.overall), None)
+    flow.heading(i18n.label("summary", lang))
+    flow.text(i18n.patient_summary(latest, lang), BODY_PT + 1)
+
+
+def _key_images(flow: _Flow, content: ReportContent) -> None:
+    if not content.key_images:
+        return
+    flow.new_page()
+    flow.heading(i18n.label("key_images", content.lang))
+    gap = 4 * flow.mm
+    cell = (flow.area.width() - gap) / 2
+    caption_h = flow.line_height(BODY_PT) * 2.6
+    for n in range(0, len(content.key_images), 2):
+        pair = content.key_images[n : n + 2]
+        heights = [cell * f.image.height() / max(1, f.image.width()) for f in pair]
+        row_h = max(heights) + caption_h
+
+        def paint(
+            painter: QPainter,
+            rect: QRectF,
+            pair: Sequence[KeyImageFigure] = pair,
+            heights: Sequence[float] = heights,
+        ) -> None:
+            for k, (figure, h) in enumerate(zip(pair, heights, strict=True)):
+                x = rect.left() + k * (cell + gap)
+                painter.drawImage(QRectF(x, rect.top(), cell, h), figure.image)
+                painter.setFont(flow.font(BODY_PT - 0.5))
+                painter.setPen(QColor("#000000"))
+                painter.drawText(
+                    QRectF(x, rect.top() + h + flow.mm, cell, caption_h),
+                    int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap),
+                    figure.caption,
+                )
+
+        flow.block(row_h, paint)
+
+
+def _mm(value: float | None, lang: str) -> str:
+    if value is None:
+        return "–"
+    return f"{format_number(value, lang)} {i18n.label('mm', lang)}"
+
+
+def _pct(value: float | None, lang: str) -> str:
+    return "–" if value is None else format_percent(value, lang)
+
+
+def _margin(margin: Any, lang: str) -> str:
+    """The evaluation's margin as text: a number, or named numbers."""
+    if margin is None or margin == "":
+        return ""
+    if isinstance(margin, bool):
+        return str(margin)
+    if isinstance(margin, int | float):
+        return format_number(float(margin), lang)
+    if isinstance(margin, Mapping):
+        parts = []
+        for key, value in margin.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                parts.append(f"{key} {format_number(float(value), lang)}")
+            else:
+                parts.append(f"{key} {value}")
+        return ", ".join(parts)
+    return str(margin)

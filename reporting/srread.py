@@ -1,0 +1,425 @@
+"""Reading a TID 1500 measurement report back into a case (RECIST.md format).
+
+Works on the content tree with pydicom only, so it reads reports written here and
+those of other tools (dcmqi, highdicom, viewers) alike, old SNOMED RT codes included:
+each measurement group (PS3.16 TID 1410, 1411, 1501) becomes a lesion at the
+timepoint of its time point context (TID 1502), identified by its tracking UID and
+tracking identifier (TID 4108). End points given as SCOORD on an image are turned
+into patient coordinates with that image's geometry, taken from the caller's headers
+or from the report's image library (TID 1600).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from reporting import srcodes as c
+from reporting.imagegeom import GeometryError, ImagePlane, image_plane
+
+logger = logging.getLogger(__name__)
+
+_LONG_AXIS = {("103339001", "SCT"), ("G-A185", "SRT"), ("G-D7FE", "SRT")}
+_SHORT_AXIS = {("103340004", "SCT"), ("G-A186", "SRT")}
+_LENGTH_MEANINGS = {"long axis", "diameter", "length", "long axis length"}
+_FINDING_SITE = {("363698007", "SCT"), ("G-C0E3", "SRT")}
+_NODE_VALUES = {"59441001", "T-C4000"}
+
+
+class SrReadError(ValueError):
+    """A file is not a measurement report that can be read; says what is wrong."""
+
+
+@dataclass
+class _Group:
+    tracking_id: str = ""
+    tracking_uid: str = ""
+    time_point: str = ""
+    time_point_baseline: bool | None = None
+    time_point_order: int | None = None
+    finding: tuple[str, str, str] | None = None
+    site: tuple[str, str, str] | None = None
+    numbers: list[tuple[tuple[str, str, str], float]] = field(default_factory=list)
+    codes: list[tuple[tuple[str, str, str], tuple[str, str, str]]] = field(
+        default_factory=list
+    )
+    scoord: tuple[str, list[float]] | None = None
+    scoord3d: list[float] | None = None
+    images: list[str] = field(default_factory=list)
+
+
+def read_sr(
+    source: str | Path | Dataset,
+    headers: Mapping[str, Dataset] | None = None,
+) -> dict[str, Any]:
+    """The case (``nadir-case/1``) that a TID 1500 measurement report describes.
+
+    Parameters
+    ----------
+    source
+        Path of the SR file, or the dataset.
+    headers
+        Optional source image headers by SOP Instance UID, used to place SCOORD end
+        points in the patient when the report's image library lacks geometry.
+
+    Raises
+    ------
+    SrReadError
+        If the file is not DICOM, is not an SR, or holds no measurement groups.
+    """
+    ds = _open(source)
+    where = str(source) if not isinstance(source, Dataset) else "SR dataset"
+    root = ds.get("ContentSequence")
+    if root is None:
+        raise SrReadError(f"{where}: ContentSequence is missing; not an SR document")
+    library = _image_library(ds)
+    planes: dict[str, ImagePlane] = {}
+    for uid, header in {**library, **(headers or {})}.items():
+        try:
+            planes[uid] = image_plane(header, f"{where}, image {uid}")
+        except GeometryError as error:
+            logger.debug("%s", error)
+    groups = [_group(item) for item in _measurement_groups(ds)]
+    if not groups:
+        raise SrReadError(
+            f"{where}: no Measurement Group (DCM 125007) found; not a TID 1500 "
+            "measurement report with measurements"
+        )
+    return _case(ds, groups, library, planes)
+
+
+def _open(source: str | Path | Dataset) -> Dataset:
+    if isinstance(source, Dataset):
+        ds = source
+    else:
+        try:
+            ds = pydicom.dcmread(source)
+        except (InvalidDicomError, OSError) as error:
+            raise SrReadError(f"{source}: cannot be read as DICOM ({error})") from error
+    if str(ds.get("Modality", "")) != "SR":
+        raise SrReadError(
+            f"{source if not isinstance(source, Dataset) else 'dataset'}: Modality is "
+            f"{ds.get('Modality', '(missing)')!r}, expected 'SR'"
+        )
+    return ds
+
+
+def _concept(
+    item: Dataset, keyword: str = "ConceptNameCodeSequence"
+) -> tuple[str, str, str]:
+    seq = item.get(keyword)
+    if not seq:
+        return ("", "", "")
+    code = seq[0]
+    return (
+        str(code.get("CodeValue", code.get("LongCodeValue", ""))),
+        str(code.get("CodingSchemeDesignator", "")),
+        str(code.get("CodeMeaning", "")),
+    )
+
+
+def _walk(items: Any) -> Iterator[Dataset]:
+    for item in items or []:
+        yield item
+        yield from _walk(item.get("ContentSequence"))
+
+
+def _measurement_groups(ds: Dataset) -> Iterator[Dataset]:
+    for item in _walk(ds.ContentSequence):
+        if item.get("ValueType") == "CONTAINER" and _concept(item)[:2] == (
+            "125007",
+            "DCM",
+        ):
+            yield item
+
+
+def _group(container: Dataset) -> _Group:
+    g = _Group()
+    for item in container.get("ContentSequence") or []:
+        vt = item.get("ValueType")
+        name = _concept(item)
+        if vt == "TEXT" and name[:2] == ("112039", "DCM"):
+            g.tracking_id = str(item.TextValue)
+        elif vt == "UIDREF" and name[:2] == ("112040", "DCM"):
+            g.tracking_uid = str(item.UID)
+        elif vt == "TEXT" and name[2].lower() == "time point":
+            g.time_point = str(item.TextValue)
+        elif vt == "CODE" and name[:2] == ("126072", "DCM"):
+            g.time_point_baseline = _concept(item, "ConceptCodeSequence")[0] == (
+                "C1442488"
+            )
+        elif vt == "NUM" and name[:2] == ("126073", "DCM"):
+            g.time_point_order = int(float(_num(item) or 0))
+        elif vt == "CODE" and name[:2] == ("121071", "DCM"):
+            g.finding = _concept(item, "ConceptCodeSequence")
+        elif vt == "CODE" and name[:2] in _FINDING_SITE:
+            g.site = _concept(item, "ConceptCodeSequence")
+        elif vt == "NUM":
+            value = _num(item)
+            if value is not None:
+                g.numbers.append((name, value))
+        elif vt == "CODE":
+            g.codes.append((name, _concept(item, "ConceptCodeSequence")))
+        elif vt == "SCOORD":
+            g.scoord = (_first_image(item), [float(v) for v in item.GraphicData])
+        elif vt == "SCOORD3D":
+            g.scoord3d = [float(v) for v in item.GraphicData]
+        elif vt == "IMAGE":
+            g.images.append(_image_uid(item))
+    return g
+
+
+def _num(item: Dataset) -> float | None:
+    mv = item.get("MeasuredValueSequence")
+    if not mv:
+        return None
+    return float(mv[0].NumericValue)
+
+
+def _image_uid(item: Dataset) -> str:
+    return str(item.ReferencedSOPSequence[0].ReferencedSOPInstanceUID)
+
+
+def _first_image(item: Dataset) -> str:
+    for child in item.get("ContentSequence") or []:
+        if child.get("ValueType") == "IMAGE":
+            return _image_uid(child)
+    return ""
+
+
+def _image_library(ds: Dataset) -> dict[str, Dataset]:
+    """Pseudo-headers (study, date, geometry) of the images the report lists."""
+    studies: dict[str, str] = {}
+    for keyword in (
+        "CurrentRequestedProcedureEvidenceSequence",
+        "PertinentOtherEvidenceSequence",
+    ):
+        for study in ds.get(keyword) or []:
+            for series in study.get("ReferencedSeriesSequence") or []:
+                for ref in series.get("ReferencedSOPSequence") or []:
+                    studies[str(ref.ReferencedSOPInstanceUID)] = str(
+                        study.StudyInstanceUID
+                    )
+    out: dict[str, Dataset] = {}
+    for item in _walk(ds.ContentSequence):
+        if item.get("ValueType") != "CONTAINER" or _concept(item)[:2] not in (
+            ("126200", "DCM"),
+            ("111028", "DCM"),
+        ):
+            continue
+        shared = _descriptors(item)
+        for child in item.get("ContentSequence") or []:
+            if child.get("ValueType") == "IMAGE":
+                uid = _image_uid(child)
+                header = _pseudo_header({**shared, **_descriptors(child)})
+                header.StudyInstanceUID = studies.get(uid, "")
+                out[uid] = header
+    return out
+
+
+def _descriptors(item: Dataset) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for child in item.get("ContentSequence") or []:
+        if child.get("RelationshipType") != "HAS ACQ CONTEXT":
+            continue
+        meaning = _concept(child)[2].lower()
+        vt = child.get("ValueType")
+        if vt == "NUM":
+            found[meaning] = _num(child)
+        elif vt == "DATE":
+            found[meaning] = str(child.Date)
+        elif vt == "UIDREF":
+            found[meaning] = str(child.UID)
+    return found
+
+
+def _pseudo_header(d: Mapping[str, Any]) -> Dataset:
+    header = Dataset()
+    header.StudyDate = d.get("study date", "")
+    ipp = [d.get(f"image position (patient) {a}") for a in "xyz"]
+    iop = [
+        d.get(f"image orientation (patient) {r} {a}")
+        for r in ("row", "column")
+        for a in "xyz"
+    ]
+    spacing = [d.get("vertical pixel spacing"), d.get("horizontal pixel spacing")]
+    if all(v is not None for v in ipp + iop + spacing):
+        header.ImagePositionPatient = ipp
+        header.ImageOrientationPatient = iop
+        header.PixelSpacing = spacing
+    if d.get("frame of reference uid"):
+        header.FrameOfReferenceUID = d["frame of reference uid"]
+    return header
+
+
+def _case(
+    ds: Dataset,
+    groups: list[_Group],
+    library: Mapping[str, Dataset],
+    planes: Mapping[str, ImagePlane],
+) -> dict[str, Any]:
+    timepoints = _timepoints(ds, groups, library)
+    lesions: dict[str, dict[str, Any]] = {}
+    for g in groups:
+        if g.tracking_id.startswith("RECIST "):
+            continue
+        key = g.tracking_uid or g.tracking_id or f"group-{len(lesions) + 1}"
+        lesion = lesions.get(key)
+        if lesion is None:
+            lesion = _new_lesion(g, len(lesions) + 1)
+            lesions[key] = lesion
+        _add_timepoint(lesion, g, planes)
+    for lesion in lesions.values():
+        _finish(lesion, [t["id"] for t in timepoints])
+    patient: dict[str, Any] = {"id": str(ds.get("PatientID", ""))}
+    if ds.get("PatientName"):
+        patient["name"] = str(ds.PatientName)
+    return {
+        "format": "nadir-case/1",
+        "patient": patient,
+        "timepoints": timepoints,
+        "lesions": list(lesions.values()),
+    }
+
+
+def _timepoints(
+    ds: Dataset, groups: list[_Group], library: Mapping[str, Dataset]
+) -> list[dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for n, g in enumerate(groups):
+        if g.tracking_id.startswith("RECIST ") or not (g.time_point or g.numbers):
+            continue
+        tp_id = g.time_point or "1"
+        g.time_point = tp_id
+        tp = found.setdefault(tp_id, {"id": tp_id, "_order": (10**6, n)})
+        if g.time_point_order is not None:
+            tp["_order"] = min(tp["_order"], (g.time_point_order, n))
+        if g.time_point_baseline:
+            tp["baseline"] = True
+        for uid in [g.scoord[0]] if g.scoord else []:
+            header = library.get(uid)
+            if header is not None and header.StudyInstanceUID:
+                tp.setdefault("study_uid", header.StudyInstanceUID)
+                if header.StudyDate:
+                    tp.setdefault("date", _iso(str(header.StudyDate)))
+    for tp in found.values():
+        if "study_uid" not in tp and not any(
+            "study_uid" in t for t in found.values() if t is not tp
+        ):
+            tp["study_uid"] = str(ds.get("StudyInstanceUID", ""))
+            if ds.get("StudyDate"):
+                tp.setdefault("date", _iso(str(ds.StudyDate)))
+    ordered = sorted(found.values(), key=lambda t: t.pop("_order"))
+    if ordered and not any(t.get("baseline") for t in ordered):
+        ordered[0]["baseline"] = True
+    return ordered
+
+
+def _iso(da: str) -> str:
+    return f"{da[:4]}-{da[4:6]}-{da[6:8]}" if len(da) == 8 else da
+
+
+def _new_lesion(g: _Group, n: int) -> dict[str, Any]:
+    kind = None
+    node = bool(g.finding and g.finding[0] in _NODE_VALUES) or bool(
+        g.site and g.site[0] in _NODE_VALUES
+    )
+    for name, value in g.codes:
+        if name[:2] == (c.LESION_CATEGORY.value, c.PRIVATE_SCHEME):
+            kind = c.key_for(c.KIND_CODES, value[0], value[1])
+    organ = c.organ_text(*g.site, node) if g.site else ""
+    lesion: dict[str, Any] = {
+        "id": g.tracking_id or f"L{n}",
+        "kind": kind or ("target" if _lengths(g)[0] is not None else "non-target"),
+        "organ": organ,
+        "node": node,
+    }
+    if g.tracking_uid:
+        lesion["tracking_uid"] = g.tracking_uid
+    return lesion
+
+
+def _lengths(g: _Group) -> tuple[float | None, float | None]:
+    long_mm = short_mm = None
+    for name, value in g.numbers:
+        if name[:2] in _LONG_AXIS or (
+            name[2].lower() in _LENGTH_MEANINGS and name[1] != c.PRIVATE_SCHEME
+        ):
+            long_mm = value if long_mm is None else long_mm
+        elif name[:2] in _SHORT_AXIS or name[2].lower() == "short axis":
+            short_mm = value
+    return long_mm, short_mm
+
+
+def _add_timepoint(
+    lesion: dict[str, Any], g: _Group, planes: Mapping[str, ImagePlane]
+) -> None:
+    tp = g.time_point
+    status = assessment = None
+    for name, value in g.codes:
+        if name[:2] == (c.MEASUREMENT_STATUS.value, c.PRIVATE_SCHEME):
+            status = c.key_for(c.STATUS_CODES, value[0], value[1])
+        elif name[:2] == (c.LESION_ASSESSMENT.value, c.PRIVATE_SCHEME):
+            assessment = c.key_for(c.ASSESSMENT_CODES, value[0], value[1])
+    long_mm, short_mm = _lengths(g)
+    if assessment is not None:
+        lesion.setdefault("assessments", {})[tp] = assessment
+    if status is None and long_mm is None and short_mm is None:
+        if assessment is None:
+            lesion.setdefault("assessments", {})[tp] = "present"
+        return
+    m: dict[str, Any] = {}
+    if status is not None:
+        m["status"] = status
+    if long_mm is not None:
+        m["long_mm"] = long_mm
+    if short_mm is not None:
+        m["short_mm"] = short_mm
+    image = _image(g, planes)
+    if image:
+        m["image"] = image
+    lesion.setdefault("measurements", {})[tp] = m
+
+
+def _image(g: _Group, planes: Mapping[str, ImagePlane]) -> dict[str, Any]:
+    if g.scoord is not None:
+        uid, data = g.scoord
+        image: dict[str, Any] = {"sop_uid": uid}
+        plane = planes.get(uid)
+        pixels = np.asarray(data, dtype=np.float64).reshape(-1, 2)
+        if plane is not None:
+            image["points_mm"] = plane.to_patient(pixels).round(4).tolist()
+        else:
+            # Without the image's geometry the points stay in pixels of that image.
+            image["points_px"] = pixels.round(4).tolist()
+        return image
+    if g.scoord3d is not None:
+        points = np.asarray(g.scoord3d, dtype=np.float64).reshape(-1, 3)
+        image = {"points_mm": points.round(4).tolist()}
+        if g.images:
+            image["sop_uid"] = g.images[0]
+        return image
+    return {}
+
+
+def _finish(lesion: dict[str, Any], order: list[str]) -> None:
+    """Move what the case format keeps per kind into place (RECIST.md)."""
+    if lesion["kind"] in ("non-target", "new") and "measurements" in lesion:
+        for tp, m in lesion.pop("measurements").items():
+            lesion.setdefault("assessments", {}).setdefault(
+                tp, "absent" if m.get("status") == "absent" else "present"
+            )
+    if lesion["kind"] == "new":
+        seen = [tp for tp in order if tp in lesion.get("assessments", {})]
+        if seen:
+            lesion["first_seen"] = seen[0]
+    if lesion["kind"] != "target" and not lesion.get("node"):
+        lesion.pop("node", None)

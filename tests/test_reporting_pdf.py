@@ -1,0 +1,164 @@
+"""The PDF report: page count and the figures and words on its pages per language."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from reporting_testdata import case_for, headers_by_uid, write_studies
+
+from reporting import i18n
+from reporting.keyimages import key_images, render_file
+from reporting.pdf import KeyImageFigure, ReportContent, write_pdf
+from reporting.qtsupport import locale_for
+
+EVALUATION = {
+    "timepoints": [
+        {"id": "T0", "sum_mm": 32.2, "baseline_sum_mm": 32.2},
+        {
+            "id": "T1",
+            "sum_mm": 19.4,
+            "baseline_sum_mm": 32.2,
+            "nadir_mm": 32.2,
+            "change_from_baseline_pct": -39.75,
+            "change_from_nadir_pct": -39.75,
+            "target": "PR",
+            "non_target": "Non-CR/Non-PD",
+            "new_lesions": False,
+            "overall": "PR",
+        },
+        {
+            "id": "T2",
+            "sum_mm": 25.7,
+            "baseline_sum_mm": 32.2,
+            "nadir_mm": 19.4,
+            "change_from_baseline_pct": -20.19,
+            "change_from_nadir_pct": 32.47,
+            "target": "PD",
+            "non_target": "Non-CR/Non-PD",
+            "new_lesions": False,
+            "overall": "PD",
+        },
+    ],
+    "best_overall_response": "PR",
+}
+
+EXPECTED = {
+    "en": [
+        "32.2 mm",
+        "19.4 mm",
+        "25.7 mm",
+        "−39.8%",
+        "+32.5%",
+        "Partial response (PR)",
+        "Progressive disease (PD)",
+        "Best overall response",
+        "RECIST 1.1",
+        "Sum of diameters",
+        "12 Jan 2026",
+        "have grown since their smallest size",
+        "Page 1 of 3",
+    ],
+    "de": [
+        "32,2 mm",
+        "19,4 mm",
+        "25,7 mm",
+        "−39,8 %",
+        "+32,5 %",
+        "Partielle Remission (PR)",
+        "Progrediente Erkrankung (PD)",
+        "Bestes Gesamtansprechen",
+        "Summe der Durchmesser",
+        "12.01.2026",
+        "Leber",
+        "seit ihrer kleinsten Größe gewachsen",
+        "Seite 1 von 3",
+    ],
+    "ru": [
+        "32,2 мм",
+        "19,4 мм",
+        "25,7 мм",
+        "−39,8 %",
+        "+32,5 %",
+        "Частичный ответ (ЧО)",
+        "Прогрессирование (ПБ)",
+        "Лучший общий ответ",
+        "Сумма диаметров",
+        "12.01.2026",
+        "печень",
+        "увеличились по сравнению с их наименьшим размером",
+        "Стр. 1 из 3",
+    ],
+}
+
+
+def _text(path) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    run = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return " ".join(run.stdout.split())
+
+
+def _pages(path) -> int:
+    if shutil.which("pdfinfo") is None:
+        pytest.skip("pdfinfo (poppler-utils) is not installed")
+    run = subprocess.run(
+        ["pdfinfo", str(path)], capture_output=True, text=True, check=True
+    )
+    line = next(x for x in run.stdout.splitlines() if x.startswith("Pages:"))
+    return int(line.split()[1])
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "ru"])
+def test_report_pages_and_text(lang, tmp_path):
+    studies = write_studies(tmp_path / "src")
+    case = case_for(studies)
+    headers = headers_by_uid(studies)
+    figures = []
+    for key in key_images(case, headers, lang, locale_for(lang)):
+        image, _ = render_file(headers[key.sop_uid].filename, key.calipers, 256)
+        figures.append(KeyImageFigure(image, key.timepoint))
+    content = ReportContent(
+        lang=lang,
+        patient_name="Doe, Jane",
+        reader="Dr. Anna Smith",
+        findings="L1 regrew after the nadir.",
+        impression="Progression.",
+        key_images=figures,
+    )
+    path = tmp_path / f"report-{lang}.pdf"
+    assert write_pdf(path, case, EVALUATION, content) == 3
+    assert _pages(path) == 3
+    text = _text(path)
+    for expected in EXPECTED[lang]:
+        assert expected in text, expected
+    assert "L1 regrew after the nadir." in text
+
+
+def test_every_label_is_translated():
+    english = i18n.labels("en")
+    for lang in ("de", "ru"):
+        labels = i18n.labels(lang)
+        assert labels.keys() == english.keys()
+        same = [k for k in labels if labels[k] == english[k]]
+        # words that are the same in German (Patient, Nadir, Methode is not) only
+        allowed = (
+            {"patient", "method_text", "nadir", "mm", "sa"} if lang == "de" else {"mm"}
+        )
+        assert set(same) <= allowed, same
+
+
+def test_unknown_language_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="language 'fr' is not available"):
+        write_pdf(
+            tmp_path / "r.pdf",
+            {"timepoints": [], "lesions": []},
+            None,
+            ReportContent(lang="fr"),
+        )
