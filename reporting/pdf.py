@@ -62,6 +62,7 @@ class KeyImageFigure:
 
     image: QImage
     caption: str
+    sop_uid: str = ""
 
 
 @dataclass
