@@ -35,7 +35,7 @@ pytest: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 perf: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest tests/perf -s -p no:cacheprovider
+	for bench in tests/perf/perf_*.py; do QT_QPA_PLATFORM=offscreen $(PY) $$bench || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

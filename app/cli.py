@@ -38,14 +38,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
         description="Read oncology follow-up CT and MR side by side and measure "
         "lesions into a RECIST 1.1 lesion table.",
     )
-    parser.add_argument(
-        "--screenshot",
-        metavar="FILE",
-        help="render the main window to FILE (PNG) once the case has loaded, then exit",
-    )
-    parser.add_argument(
-        "--log-level", default="INFO", type=str.upper, choices=LOG_LEVELS
-    )
+    _add_global_options(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     modules: dict[str, ModuleType] = {}
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
@@ -53,7 +46,26 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
         name = module.NAME
         module.add_parser(sub)
         modules[name] = module
+    for subparser in sub.choices.values():
+        # The global options are accepted after the sub-command too.
+        _add_global_options(subparser, defaults=False)
     return parser, modules
+
+
+def _add_global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    parser.add_argument(
+        "--screenshot",
+        metavar="FILE",
+        default=None if defaults else argparse.SUPPRESS,
+        help="render the main window to FILE (PNG) once the case has loaded, then exit",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO" if defaults else argparse.SUPPRESS,
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="how much goes to the log file (default INFO)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,7 @@ def configure(level_name: str = "INFO") -> None:
     root.setLevel(level)
     for handler in list(root.handlers):
         root.removeHandler(handler)
+        handler.close()
     console = logging.StreamHandler()
     console.setLevel(max(level, logging.WARNING))
     console.setFormatter(logging.Formatter("nadir: %(levelname)s: %(message)s"))

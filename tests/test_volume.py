@@ -36,7 +36,9 @@ def test_gantry_tilt_is_a_sheared_stack():
     col = np.array([0, 0.9483, -0.3173])
     positions = [[0, 0, -2.5 * k] for k in range(5)]
     volume = make_volume(positions[::-1], col=col)
-    step_along_normal = 2.5 * np.linalg.norm(np.cross([1, 0, 0], col / np.linalg.norm(col))[2])
+    step_along_normal = 2.5 * np.linalg.norm(
+        np.cross([1, 0, 0], col / np.linalg.norm(col))[2]
+    )
     np.testing.assert_allclose(volume.slice_steps_mm, step_along_normal, rtol=1e-6)
     point = np.array([3.0, 7.0, -6.0])
     np.testing.assert_allclose(volume.to_patient(volume.from_patient(point)), point)

@@ -38,6 +38,20 @@ class WindowPreset:
     width: float
 
 
+@dataclass(frozen=True, eq=False)
+class VoiLut:
+    """A VOI LUT from the file (PS3.3 C.11.2.1.1): stored-to-display lookup table.
+
+    ``table[n]`` is the output for input ``first_mapped + n``; inputs below or
+    above the table take its first or last entry. ``bits`` is the output depth.
+    """
+
+    name: str
+    first_mapped: int
+    table: npt.NDArray[Any]
+    bits: int
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Whether lengths on this volume are true patient millimetres.
@@ -105,6 +119,7 @@ class Volume:
     sop_instance_uids: tuple[str, ...] = ()
     calibration: Calibration = field(default_factory=Calibration)
     window_presets: tuple[WindowPreset, ...] = ()
+    voi_luts: tuple[VoiLut, ...] = ()
     monochrome1: bool = False
     info: SeriesInfo = field(default_factory=SeriesInfo)
     # Used to place points off a single-slice stack; the slice thickness if known.
@@ -119,7 +134,8 @@ class Volume:
         self.column_cosine = _unit(np.asarray(self.column_cosine, dtype=np.float64))
         if self.voxels.ndim != 3:
             raise ValueError(
-                f"voxels must be shaped (slices, rows, columns), got {self.voxels.shape}"
+                "voxels must be shaped (slices, rows, columns), "
+                f"got {self.voxels.shape}"
             )
         if self.voxels.shape[0] != len(self.slice_positions_lps_mm):
             raise ValueError(
@@ -273,9 +289,13 @@ class Volume:
         count = len(distances)
         if count == 1:
             return np.asarray((distance - distances[0]) / self.single_slice_step_mm)
-        lower = np.clip(np.searchsorted(distances, distance, side="right") - 1, 0, count - 2)
+        lower = np.clip(
+            np.searchsorted(distances, distance, side="right") - 1, 0, count - 2
+        )
         span = distances[lower + 1] - distances[lower]
-        return np.asarray(lower + (distance - distances[lower]) / span, dtype=np.float64)
+        return np.asarray(
+            lower + (distance - distances[lower]) / span, dtype=np.float64
+        )
 
 
 def _unit(vector: FloatArray) -> FloatArray:

@@ -1,0 +1,429 @@
+"""Loading one indexed stack into a :class:`~viewer.volume.Volume`, in parallel.
+
+:class:`SeriesLoader` sorts a stack by position along the slice normal (never by
+instance number or file name), allocates the volume up front and fills it from a
+few worker threads, the slice the user looks at first, then outwards from it.
+Rescale Slope and Intercept (PS3.3 C.11.1) are applied per frame: voxels are
+int16 where every value fits and float32 otherwise. :func:`load_series` is the
+blocking form, for the command line, tests and worker threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from viewer.headers import FileRef, HeaderError, read_header
+from viewer.index import Series, scan
+from viewer.pixels import DatasetCache, DecodeError, PixelFormat, decode
+from viewer.presentation import (
+    calibration,
+    lut_window,
+    series_info,
+    voi_luts,
+    window_presets,
+)
+from viewer.stacking import POSITION_TOLERANCE_MM, slice_gaps
+from viewer.volume import Volume
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]
+_INT16 = np.iinfo(np.int16)
+
+
+class LoadError(Exception):
+    """A stack that cannot be loaded; the message names the file and the cause."""
+
+
+class LoadCancelled(LoadError):
+    """Loading was cancelled through the cancel event."""
+
+
+def load_series(
+    series_or_paths: Series | str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    workers: int | None = None,
+    priority_slice: int | None = None,
+) -> Volume:
+    """Load a stack and return its volume once every slice is in.
+
+    Parameters
+    ----------
+    series_or_paths
+        A :class:`~viewer.index.Series` from :func:`viewer.scan`, or files and
+        folders holding exactly one loadable stack.
+    progress
+        ``progress(done, total)`` after each slice, from a worker thread.
+    cancel
+        Set it to stop; :class:`LoadCancelled` is raised.
+    workers
+        Decoding threads; 0 decodes in the calling thread.
+    """
+    series = (
+        series_or_paths
+        if isinstance(series_or_paths, Series)
+        else _only_series(series_or_paths)
+    )
+    loader = SeriesLoader(series, progress=progress, cancel=cancel, workers=workers)
+    loader.start(priority_slice)
+    return loader.wait()
+
+
+def _only_series(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> Series:
+    result = scan(paths if not isinstance(paths, str | os.PathLike) else [paths])
+    loadable = [s for s in result.all_series() if s.is_volume]
+    if len(loadable) == 1:
+        return loadable[0]
+    if not loadable:
+        reasons = [f"{p.path}: {p.reason}" for p in result.problems[:3]]
+        reasons += [n for s in result.all_series() for n in s.notes[:1]][:3]
+        raise LoadError(
+            "no loadable image stack found"
+            + (": " + "; ".join(reasons) if reasons else "")
+        )
+    names = ", ".join(
+        f"series {s.series_number} {s.stack_id}".strip() for s in loadable[:6]
+    )
+    raise LoadError(
+        f"{len(loadable)} stacks found ({names}); index with viewer.scan() and "
+        "pass one Series"
+    )
+
+
+class SeriesLoader:
+    """Decodes one stack into a volume allocated up front, off the calling thread.
+
+    Use it from a GUI like this: construct it (reads one header, sorts, and
+    allocates ``volume`` with zeros; quick), call :meth:`start` with the slice
+    the user is looking at, show ``volume.voxels[k]`` as soon as
+    :meth:`is_loaded` says so (``on_slice(k)`` is called from a worker thread
+    when slice k is in; hand it to the GUI thread), call :meth:`focus` when the
+    user scrolls so the slices near the new position come next, and
+    :meth:`wait` (in a worker) for the finished volume. ``voxels`` is written in
+    place, except when a slice's values do not fit int16 after all: then the
+    volume is rebuilt as float32 once, before :meth:`wait` returns, and
+    ``volume`` names the new object.
+    """
+
+    def __init__(
+        self,
+        series: Series,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        workers: int | None = None,
+        on_slice: Callable[[int], None] | None = None,
+    ) -> None:
+        if not series.is_volume:
+            note = "; ".join(series.notes) or "not an image stack"
+            raise LoadError(f"series {series.series_number} cannot be loaded: {note}")
+        if not series.files:
+            raise LoadError(f"series {series.series_number} has no images")
+        self._progress = progress
+        self._cancel = cancel or threading.Event()
+        self._on_slice = on_slice
+        self._workers = min(4, os.cpu_count() or 1) if workers is None else workers
+        self._cache = DatasetCache()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._errors: list[tuple[int, str]] = []
+        self._needs_float = False
+
+        self.refs, positions, row, column, warnings = _sorted_geometry(series.files)
+        try:
+            header = read_header(self.refs[0].location)
+        except HeaderError as error:
+            raise LoadError(f"{self.refs[0].display}: {error}") from None
+        ds = header.dataset
+        try:
+            self._format = PixelFormat.from_dataset(ds)
+        except DecodeError as error:
+            raise LoadError(f"{self.refs[0].display}: {error}") from None
+        spacing, calib = calibration(ds, self.refs[0].pixel_spacing_mm)
+        presets = window_presets(ds, _frame_groups(ds, self.refs[0].frame))
+        luts = voi_luts(ds)
+        presets += [
+            lut_window(lut, self.refs[0].rescale_slope, self.refs[0].rescale_intercept)
+            for lut in luts
+        ]
+        thickness = series.slice_thickness_mm
+        warnings += series.notes
+        self._dtype = self._choose_dtype()
+        shape = (len(self.refs), self._format.rows, self._format.columns)
+        self.volume = Volume(
+            voxels=np.zeros(shape, dtype=self._dtype),
+            slice_positions_lps_mm=positions,
+            row_cosine=row,
+            column_cosine=column,
+            pixel_spacing_mm=spacing,
+            frame_of_reference_uid=series.frame_of_reference_uid,
+            sop_instance_uids=tuple(r.sop_instance_uid for r in self.refs),
+            calibration=calib,
+            window_presets=tuple(presets),
+            voi_luts=tuple(luts),
+            monochrome1=str(ds.get("PhotometricInterpretation", "")).strip()
+            == "MONOCHROME1",
+            info=series_info(ds, thickness),
+            single_slice_step_mm=thickness or 1.0,
+            warnings=tuple(dict.fromkeys(warnings)),
+        )
+        self._loaded = np.zeros(len(self.refs), dtype=bool)
+        self._done = 0
+        self._order: list[int] = []
+        self._next_index = 0
+
+    # ------------------------------------------------------------ public API
+
+    def start(self, priority_slice: int | None = None) -> None:
+        """Begin decoding, slice ``priority_slice`` first (the middle by default)."""
+        self.focus(len(self.refs) // 2 if priority_slice is None else priority_slice)
+        if self._workers <= 0:
+            self._work()
+            return
+        for number in range(min(self._workers, len(self.refs))):
+            thread = threading.Thread(
+                target=self._work, name=f"series-loader-{number}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+
+    def focus(self, k: int) -> None:
+        """Decode the slices nearest to ``k`` next."""
+        count = len(self.refs)
+        k = int(np.clip(k, 0, count - 1))
+        order = [k]
+        for step in range(1, count):
+            order.extend(i for i in (k + step, k - step) if 0 <= i < count)
+        with self._lock:
+            self._order = [i for i in order if not self._loaded[i]]
+            self._next_index = 0
+
+    def is_loaded(self, k: int) -> bool:
+        """True once slice k holds its final values."""
+        return bool(self._loaded[k])
+
+    def cancel(self) -> None:
+        """Stop after the slices being decoded now."""
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> Volume:
+        """Block until every slice is in; returns the volume.
+
+        Raises
+        ------
+        LoadCancelled
+            The cancel event was set.
+        LoadError
+            No slice could be decoded, or the wait timed out.
+        """
+        for thread in self._threads:
+            thread.join(timeout)
+            if thread.is_alive():
+                raise LoadError("loading did not finish in time")
+        self._cache.clear()
+        if self._cancel.is_set() and not self._loaded.all():
+            raise LoadCancelled("loading cancelled")
+        if self._needs_float:
+            self._rebuild_float()
+        return self._finish()
+
+    # ------------------------------------------------------------ workers
+
+    def _next(self) -> int | None:
+        with self._lock:
+            while self._next_index < len(self._order):
+                k = self._order[self._next_index]
+                self._next_index += 1
+                if not self._loaded[k]:
+                    self._loaded[k] = True  # claimed; unset again if it fails
+                    return k
+            return None
+
+    def _work(self) -> None:
+        voxels = self.volume.voxels
+        while not self._cancel.is_set():
+            k = self._next()
+            if k is None:
+                return
+            ref = self.refs[k]
+            try:
+                stored = decode(ref, self._format, self._cache)
+                fits = _rescale_into(stored, ref, voxels[k], self._check_range)
+            except DecodeError as error:
+                with self._lock:
+                    self._errors.append((k, str(error)))
+                    self._loaded[k] = False
+                continue
+            if not fits:
+                with self._lock:
+                    self._needs_float = True
+                    self._loaded[k] = False
+                continue
+            with self._lock:
+                self._done += 1
+                done = self._done
+            if self._on_slice is not None:
+                self._on_slice(k)
+            if self._progress is not None:
+                self._progress(done, len(self.refs))
+
+    def _choose_dtype(self) -> np.dtype[Any]:
+        """int16 when every rescale is integral, float32 otherwise.
+
+        Also decides whether each slice's values must be checked against the
+        int16 range: only when Bits Stored and the rescale allow values outside it.
+        """
+        low, high = self._format.stored_range
+        self._check_range = False
+        for ref in self.refs:
+            slope, intercept = ref.rescale_slope, ref.rescale_intercept
+            if slope != int(slope) or intercept != int(intercept):
+                return np.dtype(np.float32)
+            ends = (low * slope + intercept, high * slope + intercept)
+            if min(ends) < _INT16.min or max(ends) > _INT16.max:
+                self._check_range = True
+        return np.dtype(np.int16)
+
+    def _rebuild_float(self) -> None:
+        logger.info("values exceed int16; rebuilding the volume as float32")
+        voxels = self.volume.voxels.astype(np.float32)
+        self.volume.voxels = voxels
+        self._needs_float = False
+        pending = [k for k in range(len(self.refs)) if not self._loaded[k]]
+        for k in pending:
+            if any(k == bad for bad, _ in self._errors):
+                continue
+            ref = self.refs[k]
+            try:
+                stored = decode(ref, self._format, self._cache)
+            except DecodeError as error:
+                self._errors.append((k, str(error)))
+                continue
+            _rescale_into(stored, ref, voxels[k], check_range=False)
+            self._loaded[k] = True
+        self._cache.clear()
+
+    def _finish(self) -> Volume:
+        if self._errors and len(self._errors) == len(self.refs):
+            raise LoadError(self._errors[0][1])
+        if self._errors:
+            messages = [
+                f"slice {k + 1} at {self.volume.slice_distance_mm(k):.2f} mm along the "
+                f"normal is blank: {message}"
+                for k, message in sorted(self._errors)
+            ]
+            self.volume.warnings = self.volume.warnings + tuple(messages)
+        return self.volume
+
+
+def _rescale_into(
+    stored: npt.NDArray[Any], ref: FileRef, out: npt.NDArray[Any], check_range: bool
+) -> bool:
+    """Write modality values into ``out``; False if they do not fit an int16 ``out``."""
+    slope, intercept = ref.rescale_slope, ref.rescale_intercept
+    if out.dtype == np.int16:
+        if check_range:
+            low, high = int(stored.min()), int(stored.max())
+            values = sorted((low * slope + intercept, high * slope + intercept))
+            if values[0] < _INT16.min or values[1] > _INT16.max:
+                return False
+        if slope == 1:
+            np.add(stored, np.int32(intercept), out=out, casting="unsafe")
+        else:
+            np.copyto(
+                out,
+                stored.astype(np.int32) * np.int32(slope) + np.int32(intercept),
+                casting="unsafe",
+            )
+        return True
+    np.multiply(stored, np.float32(slope), out=out, casting="unsafe")
+    if intercept:
+        out += np.float32(intercept)
+    return True
+
+
+def _sorted_geometry(
+    files: list[FileRef],
+) -> tuple[list[FileRef], np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Frames sorted along the normal, their positions, cosines and warnings."""
+    warnings: list[str] = []
+    located = [f for f in files if f.position_lps_mm and f.orientation]
+    if not located:
+        if len(files) > 1:
+            raise LoadError(
+                f"{files[0].display}: no Image Position/Orientation (Patient) "
+                "(0020,0032/0037); the images cannot be stacked"
+            )
+        warnings.append(
+            "no Image Position/Orientation (Patient): shown as a flat image; "
+            "positions are not patient coordinates"
+        )
+        return (
+            files,
+            np.zeros((1, 3)),
+            np.array([1.0, 0, 0]),
+            np.array([0, 1.0, 0]),
+            warnings,
+        )
+    if len(located) < len(files):
+        missing = next(f for f in files if not (f.position_lps_mm and f.orientation))
+        raise LoadError(
+            f"{missing.display}: Image Position/Orientation (Patient) missing while "
+            "the other images have it"
+        )
+    orientation = np.asarray(located[0].orientation, dtype=np.float64)
+    row, column = orientation[:3], orientation[3:]
+    normal = np.cross(row, column)
+    normal /= np.linalg.norm(normal)
+    positions = np.asarray([f.position_lps_mm for f in files], dtype=np.float64)
+    distances = positions @ normal
+    order = np.argsort(distances, kind="stable")
+    distances = distances[order]
+    steps = np.diff(distances)
+    if len(steps) and steps.min() < POSITION_TOLERANCE_MM:
+        k = int(np.argmin(steps))
+        raise LoadError(
+            f"{files[order[k]].display} and {files[order[k + 1]].display} lie at the "
+            f"same position ({distances[k]:.2f} mm along the normal); the stack "
+            "mixes images that belong to different stacks"
+        )
+    ordered = [files[int(i)] for i in order]
+    thicknesses = [f.slice_thickness_mm for f in ordered]
+    warnings.extend(slice_gaps(list(distances), thicknesses))
+    _check_spacing(ordered)
+    if not math.isclose(float(np.dot(row, column)), 0.0, abs_tol=1e-3):
+        warnings.append("Image Orientation (Patient) cosines are not orthogonal")
+    return ordered, positions[order], row, column, warnings
+
+
+def _check_spacing(ordered: list[FileRef]) -> None:
+    spacings = {f.pixel_spacing_mm for f in ordered}
+    if len(spacings) > 1:
+        raise LoadError(
+            f"Pixel Spacing (0028,0030) differs within the stack "
+            f"({', '.join(sorted(map(str, spacings))[:3])}); its slices cannot share "
+            "one grid"
+        )
+
+
+def _frame_groups(ds: Any, frame: int | None) -> list[Any]:
+    groups = []
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    if frame is not None and per_frame is not None and frame - 1 < len(per_frame):
+        groups.append(per_frame[frame - 1])
+    shared = ds.get("SharedFunctionalGroupsSequence")
+    if shared:
+        groups.append(shared[0])
+    return groups

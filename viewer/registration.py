@@ -1,0 +1,441 @@
+"""Rigid registration of two series, to link a prior to the current study.
+
+Studies that do not share a Frame of Reference (PS3.3 C.7.4.1) have no common
+patient coordinates, so the viewer links them through a rigid transform found by
+SimpleITK: Mattes mutual information, an Euler (rotation plus translation)
+transform started from the centres of mass of the two bodies, and regular-step
+gradient descent on two shrunken copies of each image (coarse, then finer). The
+result maps MOVING patient coordinates (LPS, mm) to FIXED ones.
+
+The work is plain functions that run on any thread: ``progress`` receives a
+fraction 0..1 and setting ``cancel`` (a :class:`threading.Event`) stops the
+optimiser at its next iteration. Results are cached per pair of series in a folder
+the caller chooses (:class:`RegistrationCache`), keyed by the SOP Instance UIDs of
+both series.
+
+SimpleITK images are built with the volume's true origin, spacing and direction.
+A tilted stack (slices sheared along the normal) or one with non-uniform slice
+spacing has no such grid, so it is first resampled, in the same patient space, onto
+a uniform grid along its row, column and normal directions (trilinear, through
+:meth:`Volume.from_patient`); the transform is unaffected because both grids share
+patient coordinates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from viewer.sampling import sample_patient
+from viewer.volume import Volume
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+ProgressCallback = Callable[[float], None]
+# SimpleITK ships no type information; its objects are typed as Any here.
+SitkImage = Any
+SitkTransform = Any
+
+# Bumped whenever the method changes, so cached results of an older method are
+# recomputed rather than trusted.
+METHOD = "rigid-mattes-v1"
+
+# Voxel size (mm) aimed for at each level; the shrink factor per axis is this over
+# the voxel size, rounded, at least 1 (for 0.7 x 0.7 x 2.5 mm: 4x4x1, then 2x2x1).
+LEVEL_TARGET_SPACING_MM = (3.0, 1.5)
+LEVEL_ITERATIONS = (120, 80)
+# Starting and smallest optimiser steps per level, in mm of largest point shift.
+LEVEL_STEPS_MM = ((4.0, 0.05), (1.0, 0.01))
+HISTOGRAM_BINS = 32
+# Metric samples per level, drawn at random over the fixed image.
+SAMPLES_PER_LEVEL = 40_000
+RANDOM_SEED = 20261204
+
+# Tilted stacks whose slice vector leans this far (mm per slice) from the normal are
+# resampled before registration.
+_SHEAR_TOLERANCE_MM = 1e-3
+
+
+class RegistrationCancelled(Exception):
+    """The caller set the cancel event before the registration finished."""
+
+
+@dataclass(frozen=True)
+class RigidResult:
+    """A rigid transform between two series and how it was found.
+
+    Parameters
+    ----------
+    matrix_moving_to_fixed
+        4x4 homogeneous matrix from MOVING patient LPS mm to FIXED patient LPS mm.
+    metric_value
+        Final Mattes mutual information (negative; lower is better).
+    iterations
+        Optimiser iterations over all levels.
+    elapsed_s
+        Wall time of the registration.
+    """
+
+    matrix_moving_to_fixed: FloatArray
+    metric_value: float
+    iterations: int
+    elapsed_s: float
+    method: str = METHOD
+
+    def map_to_fixed(self, points_moving_lps_mm: npt.ArrayLike) -> FloatArray:
+        """Map MOVING LPS mm points ``(..., 3)`` into the FIXED series."""
+        return _apply(self.matrix_moving_to_fixed, points_moving_lps_mm)
+
+    def map_to_moving(self, points_fixed_lps_mm: npt.ArrayLike) -> FloatArray:
+        """Map FIXED LPS mm points ``(..., 3)`` into the MOVING series."""
+        return _apply(self.matrix_fixed_to_moving, points_fixed_lps_mm)
+
+    @property
+    def matrix_fixed_to_moving(self) -> FloatArray:
+        """The inverse transform, FIXED LPS mm to MOVING LPS mm."""
+        return np.asarray(np.linalg.inv(self.matrix_moving_to_fixed), dtype=np.float64)
+
+    def inverse(self) -> RigidResult:
+        """The same result seen with FIXED and MOVING swapped."""
+        return RigidResult(
+            self.matrix_fixed_to_moving,
+            self.metric_value,
+            self.iterations,
+            self.elapsed_s,
+            self.method,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (see :meth:`from_json`)."""
+        return {
+            "method": self.method,
+            "matrix_moving_to_fixed": self.matrix_moving_to_fixed.tolist(),
+            "metric_value": self.metric_value,
+            "iterations": self.iterations,
+            "elapsed_s": self.elapsed_s,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RigidResult:
+        """Rebuild a result written by :meth:`to_json`."""
+        matrix = np.asarray(data["matrix_moving_to_fixed"], dtype=np.float64)
+        if matrix.shape != (4, 4):
+            raise ValueError(
+                f"matrix_moving_to_fixed must be 4x4, got shape {matrix.shape}"
+            )
+        return cls(
+            matrix,
+            float(data["metric_value"]),
+            int(data["iterations"]),
+            float(data["elapsed_s"]),
+            str(data["method"]),
+        )
+
+
+def register_rigid(
+    fixed: Volume,
+    moving: Volume,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> RigidResult:
+    """Find the rigid transform that maps ``moving`` onto ``fixed``.
+
+    Parameters
+    ----------
+    fixed, moving
+        The two series; they need not share a Frame of Reference.
+    progress
+        Called with a fraction 0..1 as the work advances.
+    cancel
+        When set, the registration stops and :class:`RegistrationCancelled` is
+        raised.
+
+    Raises
+    ------
+    RegistrationCancelled
+        When ``cancel`` was set.
+    """
+    sitk = simpleitk()
+
+    started = time.perf_counter()
+    report = progress or (lambda fraction: None)
+    stop = cancel or threading.Event()
+    report(0.0)
+
+    fixed_image = volume_to_image(fixed)
+    _check(stop)
+    moving_image = volume_to_image(moving)
+    _check(stop)
+
+    levels = len(LEVEL_TARGET_SPACING_MM)
+    transform = sitk.Euler3DTransform()
+    iterations = 0
+    metric_value = 0.0
+    for level in range(levels):
+        fixed_level = _shrink(fixed_image, LEVEL_TARGET_SPACING_MM[level])
+        moving_level = _shrink(moving_image, LEVEL_TARGET_SPACING_MM[level])
+        if level == 0:
+            transform = _initial_transform(
+                _body_mask(fixed_level), _body_mask(moving_level)
+            )
+        _check(stop)
+        method = _method(level, fixed_level, transform)
+
+        def on_iteration(method: Any = method, level: int = level) -> None:
+            fraction = method.GetOptimizerIteration() / LEVEL_ITERATIONS[level]
+            report(min(0.99, (level + min(fraction, 1.0)) / levels))
+            if stop.is_set():
+                method.StopRegistration()
+
+        method.AddCommand(sitk.sitkIterationEvent, on_iteration)
+        method.Execute(fixed_level, moving_level)
+        _check(stop)
+        iterations += int(method.GetOptimizerIteration())
+        metric_value = float(method.GetMetricValue())
+        logger.debug(
+            "registration level %d: %d iterations, metric %.5f, %s",
+            level,
+            method.GetOptimizerIteration(),
+            metric_value,
+            method.GetOptimizerStopConditionDescription(),
+        )
+
+    matrix_fixed_to_moving = euler_to_matrix(transform)
+    elapsed = time.perf_counter() - started
+    report(1.0)
+    logger.info(
+        "rigid registration: %d iterations, metric %.4f, %.2f s",
+        iterations,
+        metric_value,
+        elapsed,
+    )
+    return RigidResult(
+        np.asarray(np.linalg.inv(matrix_fixed_to_moving), dtype=np.float64),
+        metric_value,
+        iterations,
+        elapsed,
+    )
+
+
+def volume_to_image(volume: Volume) -> SitkImage:
+    """A SimpleITK image of ``volume`` in its patient space (LPS, mm).
+
+    Uniform, untilted stacks keep their own grid; others are resampled onto a
+    uniform grid along the row, column and normal directions (see module notes).
+    The voxel array is copied, so the image does not depend on ``volume`` staying
+    alive.
+    """
+    sitk = simpleitk()
+
+    voxels, origin, spacing = _regular_grid(volume)
+    image = sitk.GetImageFromArray(np.ascontiguousarray(voxels))
+    image.SetOrigin(tuple(float(v) for v in origin))
+    image.SetSpacing(tuple(float(v) for v in spacing))
+    axes = (volume.row_cosine, volume.column_cosine, volume.normal)
+    image.SetDirection(tuple(float(v) for v in np.column_stack(axes).ravel()))
+    return image
+
+
+def euler_to_matrix(transform: SitkTransform) -> FloatArray:
+    """The 4x4 matrix of a SimpleITK matrix-offset transform (its own direction).
+
+    SimpleITK transforms map points of the fixed image's space to the moving
+    image's space: ``y = A (x - c) + c + t``.
+    """
+    matrix = np.eye(4)
+    rotation = np.asarray(transform.GetMatrix(), dtype=np.float64).reshape(3, 3)
+    center = np.asarray(transform.GetCenter(), dtype=np.float64)
+    translation = np.asarray(transform.GetTranslation(), dtype=np.float64)
+    matrix[:3, :3] = rotation
+    matrix[:3, 3] = center + translation - rotation @ center
+    return matrix
+
+
+def series_key(volume: Volume) -> str:
+    """A hash of the volume's SOP Instance UIDs, naming the series in the cache."""
+    if not volume.sop_instance_uids:
+        raise ValueError(
+            "the series has no SOP Instance UIDs (0008,0018), so its registration "
+            "cannot be cached; register it without the cache"
+        )
+    digest = hashlib.sha256("\\".join(volume.sop_instance_uids).encode("ascii"))
+    return digest.hexdigest()[:32]
+
+
+class RegistrationCache:
+    """Registration results per pair of series, one JSON file per pair.
+
+    The folder belongs to the caller (the application keeps it with its own data,
+    never beside the images). A pair found in the other order is returned inverted.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def get(self, fixed: Volume, moving: Volume) -> RigidResult | None:
+        """The cached result for this pair, or None."""
+        fixed_key, moving_key = series_key(fixed), series_key(moving)
+        result = self._read(fixed_key, moving_key)
+        if result is not None:
+            return result
+        reverse = self._read(moving_key, fixed_key)
+        return reverse.inverse() if reverse is not None else None
+
+    def put(self, fixed: Volume, moving: Volume, result: RigidResult) -> Path:
+        """Store ``result`` for this pair; returns the file written."""
+        fixed_key, moving_key = series_key(fixed), series_key(moving)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self._path(fixed_key, moving_key)
+        data = {"fixed_series": fixed_key, "moving_series": moving_key}
+        data.update(result.to_json())
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        temporary.replace(path)
+        return path
+
+    def _path(self, fixed_key: str, moving_key: str) -> Path:
+        return self.folder / f"{fixed_key}-{moving_key}.json"
+
+    def _read(self, fixed_key: str, moving_key: str) -> RigidResult | None:
+        path = self._path(fixed_key, moving_key)
+        if not path.is_file():
+            return None
+        try:
+            result = RigidResult.from_json(json.loads(path.read_text("utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            logger.warning("ignoring unreadable registration cache %s: %s", path, error)
+            return None
+        if result.method != METHOD:
+            logger.debug("cached registration %s is of method %s", path, result.method)
+            return None
+        return result
+
+
+def simpleitk() -> Any:
+    """The SimpleITK module, imported on first use (it is slow to load)."""
+    import SimpleITK
+
+    return SimpleITK
+
+
+# ----------------------------------------------------------------- helpers
+
+
+def _check(cancel: threading.Event) -> None:
+    if cancel.is_set():
+        raise RegistrationCancelled("registration cancelled")
+
+
+def _apply(matrix: FloatArray, points_lps_mm: npt.ArrayLike) -> FloatArray:
+    points = np.asarray(points_lps_mm, dtype=np.float64)
+    return np.asarray(points @ matrix[:3, :3].T + matrix[:3, 3], dtype=np.float64)
+
+
+def _regular_grid(
+    volume: Volume,
+) -> tuple[npt.NDArray[Any], FloatArray, tuple[float, float, float]]:
+    """Voxels on a uniform grid along row, column and normal, with origin, spacing."""
+    di, dj, _ = volume.spacing_ijk_mm
+    step_vector = volume.slice_vector_lps_mm
+    step = float(step_vector @ volume.normal)
+    sheared = np.linalg.norm(step_vector - step * volume.normal) > _SHEAR_TOLERANCE_MM
+    if volume.is_uniform and not sheared:
+        origin = volume.slice_positions_lps_mm[0]
+        return volume.voxels, origin, (di, dj, step)
+
+    nk, nj, ni = volume.shape
+    corners = np.array(
+        [[i, j, k] for i in (0, ni - 1) for j in (0, nj - 1) for k in (0, nk - 1)],
+        dtype=np.float64,
+    )
+    axes = np.stack([volume.row_cosine, volume.column_cosine, volume.normal])
+    extent = volume.to_patient(corners) @ axes.T
+    low, high = extent.min(axis=0), extent.max(axis=0)
+    # The finest slice step keeps the detail of the thinnest part of the stack.
+    finest = float(np.min(volume.slice_steps_mm)) if nk > 1 else step
+    spacing = np.array([di, dj, min(step, finest)])
+    counts = np.floor((high - low) / spacing + 1e-6).astype(int) + 1
+    origin = low @ axes
+    logger.debug(
+        "resampling a %s stack onto a uniform %s grid for registration",
+        "tilted" if sheared else "non-uniform",
+        tuple(int(c) for c in counts[::-1]),
+    )
+
+    fill = float(np.min(volume.voxels))
+    grid = np.empty((counts[2], counts[1], counts[0]), dtype=np.float32)
+    ii, jj = np.meshgrid(np.arange(counts[0]), np.arange(counts[1]), indexing="xy")
+    in_plane = (
+        origin
+        + (ii[..., None] * spacing[0]) * axes[0]
+        + (jj[..., None] * spacing[1]) * axes[1]
+    )
+    for k in range(counts[2]):
+        points = in_plane + (k * spacing[2]) * axes[2]
+        grid[k] = sample_patient(volume, points, fill)
+    return grid, origin, (float(spacing[0]), float(spacing[1]), float(spacing[2]))
+
+
+def _shrink(image: SitkImage, target_spacing_mm: float) -> SitkImage:
+    """A block-averaged copy of ``image`` with voxels near ``target_spacing_mm``."""
+    sitk = simpleitk()
+
+    spacings = image.GetSpacing()
+    factors = [max(1, int(round(target_spacing_mm / s))) for s in spacings]
+    return sitk.Cast(sitk.BinShrink(image, factors), sitk.sitkFloat32)
+
+
+def _body_mask(image: SitkImage) -> SitkImage:
+    """Voxels brighter than the Otsu threshold: the body, against air."""
+    sitk = simpleitk()
+
+    return sitk.OtsuThreshold(image, 0, 1)
+
+
+def _initial_transform(fixed_mask: SitkImage, moving_mask: SitkImage) -> Any:
+    """An Euler transform centred on the fixed body, matching the centres of mass."""
+    sitk = simpleitk()
+
+    initial = sitk.CenteredTransformInitializer(
+        sitk.Cast(fixed_mask, sitk.sitkFloat32),
+        sitk.Cast(moving_mask, sitk.sitkFloat32),
+        sitk.Euler3DTransform(),
+        sitk.CenteredTransformInitializerFilter.MOMENTS,
+    )
+    return sitk.Euler3DTransform(initial)
+
+
+def _method(level: int, fixed: SitkImage, transform: Any) -> Any:
+    """The registration method of one level, optimising ``transform`` in place."""
+    sitk = simpleitk()
+
+    method = sitk.ImageRegistrationMethod()
+    method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=HISTOGRAM_BINS)
+    fraction = min(1.0, SAMPLES_PER_LEVEL / fixed.GetNumberOfPixels())
+    method.SetMetricSamplingStrategy(method.RANDOM)
+    method.SetMetricSamplingPercentage(fraction, RANDOM_SEED)
+    method.SetMetricUseFixedImageGradientFilter(False)
+    method.SetMetricUseMovingImageGradientFilter(False)
+    method.SetInterpolator(sitk.sitkLinear)
+    learning_rate, minimum_step = LEVEL_STEPS_MM[level]
+    method.SetOptimizerAsRegularStepGradientDescent(
+        learningRate=learning_rate,
+        minStep=minimum_step,
+        numberOfIterations=LEVEL_ITERATIONS[level],
+        relaxationFactor=0.6,
+        gradientMagnitudeTolerance=1e-8,
+    )
+    method.SetOptimizerScalesFromPhysicalShift()
+    method.SetInitialTransform(transform, inPlace=True)
+    return method
