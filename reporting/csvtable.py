@@ -77,6 +77,8 @@ def _cell(lesion: Mapping[str, Any], tp_id: str) -> str:
     m = (lesion.get("measurements") or {}).get(tp_id)
     if not m:
         return ""
+    if m.get("status") == "merged":
+        return f"merged into {m.get('merged_into', '')}"
     if m.get("status"):
         return str(m["status"])
     return _num(lesion_value_mm(lesion, tp_id))

@@ -167,6 +167,9 @@ class Deidentifier:
                 self.removed_texts.add(value)
         out["patient"] = {"id": self.pseudonym}
         out.pop("reader", None)
+        for lesion in out.get("lesions", []):
+            if isinstance(lesion.get("location"), str):
+                lesion["location"] = self.text(lesion["location"])
         for tp in out.get("timepoints", []):
             if tp.get("study_uid"):
                 tp["study_uid"] = self.uid(tp["study_uid"])
@@ -179,17 +182,6 @@ class Deidentifier:
                 image = m.get("image") or {}
                 if image.get("sop_uid"):
                     image["sop_uid"] = self.uid(image["sop_uid"])
-        flagged: list[Any] = []
-        for item in out.get("key_images", []) or []:
-            if isinstance(item, Mapping):
-                flagged.append({**item, "sop_uid": self.uid(str(item.get("sop_uid")))})
-            else:
-                flagged.append(self.uid(str(item)))
-        if "key_images" in out:
-            out["key_images"] = flagged
-        for key in ("findings", "impression"):
-            if isinstance(out.get(key), str):
-                out[key] = self.text(out[key])
         return out
 
     def text(self, text: str) -> str:

@@ -21,6 +21,8 @@ from typing import Any
 import highdicom as hd
 from pydicom.dataset import Dataset
 
+from measurement.case import CaseFormatError, parse_case
+from measurement.recist import evaluate
 from reporting import i18n
 from reporting.casefile import write_case
 from reporting.csvtable import write_csv
@@ -59,7 +61,12 @@ def export_reading(
     lang: str = "en",
     deidentify: bool = False,
     progress: Progress | None = None,
+    *,
     evaluation: Mapping[str, Any] | None = None,
+    flagged: Sequence[str] = (),
+    findings: str = "",
+    impression: str = "",
+    tracking_uids: Mapping[str, str] | None = None,
     secondary_captures: bool = False,
     deidentifier: Deidentifier | None = None,
 ) -> ExportResult:
@@ -68,28 +75,43 @@ def export_reading(
     Parameters
     ----------
     case
-        The case (RECIST.md), optionally with ``reader``, ``findings``,
-        ``impression`` and ``key_images``.
+        The case (RECIST.md, nadir-case/1); its ``reader`` is the SR's observer.
     sources
-        Files or folders holding the measured images.
+        Files or folders holding the measured and flagged images.
     evaluation
-        The RECIST evaluation; computed with ``measurement.recist.evaluate`` when
-        not given.
+        The RECIST evaluation; computed with :func:`measurement.recist.evaluate`
+        when not given.
+    flagged
+        SOP Instance UIDs of images the reader flagged as key images.
+    findings, impression
+        The reader's free text for the report.
+    tracking_uids
+        Tracking UIDs by lesion ID kept from a report that was read in.
     deidentifier
         The replacement table to use (a new one by default).
+
+    Raises
+    ------
+    ExportError
+        When the output folder is in use or inside the sources, or the case breaks
+        the format (the message names the field).
     """
     i18n.label("title", lang)
     out_dir = Path(out_dir)
     _check_out_dir(out_dir, sources)
+    try:
+        parse_case(case)
+    except CaseFormatError as error:
+        raise ExportError(
+            f"the case is not a valid nadir-case/1 object: {error}"
+        ) from None
     report = _Reporter(progress)
 
     report.step("indexing the source images")
-    wanted = _referenced_uids(case)
-    found = index_sources(sources, wanted)
+    found = index_sources(sources, _referenced_uids(case) | set(flagged))
     headers, files = found.headers, found.files
-    if evaluation is None:
-        evaluation = _evaluate(case)
     reader = str(case.get("reader", "") or "")
+    tracking = dict(tracking_uids or {})
     if deidentify:
         d = deidentifier or Deidentifier()
         for header in headers.values():
@@ -97,7 +119,12 @@ def export_reading(
         case = d.case(case)
         files = {d.uid(uid): path for uid, path in files.items()}
         headers = {d.uid(uid): d.dataset(h) for uid, h in headers.items()}
+        flagged = [d.uid(uid) for uid in flagged]
+        tracking = {k: d.uid(v) for k, v in tracking.items()}
+        findings, impression = d.text(findings), d.text(impression)
         reader = ""
+    if evaluation is None:
+        evaluation = evaluate(dict(case))
 
     out_dir.mkdir(parents=True, exist_ok=True)
     result = ExportResult(out_dir)
@@ -111,18 +138,18 @@ def export_reading(
 
     report.step("writing the measurement report (SR)")
     try:
-        sr = build_sr(case, headers, evaluation, reader)
+        sr = build_sr(case, headers, evaluation, reader, tracking_uids=tracking)
         _save(sr, dicom_dir / "measurement-report.dcm", deidentify, result)
     except SrError as error:
         result.notes.append(f"no measurement report: {error}")
         logger.warning("no measurement report: %s", error)
 
     report.step("writing the key object selections")
-    for n, kos in enumerate(build_kos_documents(case, headers), start=1):
+    for n, kos in enumerate(build_kos_documents(case, headers, flagged), start=1):
         _save(kos, dicom_dir / f"key-objects-{n}.dcm", deidentify, result)
 
     report.step("rendering the key images")
-    figures = _key_images(case, headers, files, lang, out_dir, result)
+    figures = _key_images(case, headers, files, lang, out_dir, result, flagged)
     if secondary_captures:
         series = hd.UID()
         for n, figure in enumerate(figures, start=1):
@@ -135,7 +162,7 @@ def export_reading(
         pdf_path,
         case,
         evaluation,
-        _content(case, headers, lang, figures, reader, deidentify),
+        _content(headers, lang, figures, reader, deidentify, findings, impression),
     )
     result.files.append(pdf_path)
     report.step("done")
@@ -178,21 +205,7 @@ def _referenced_uids(case: Mapping[str, Any]) -> set[str]:
             uid = (m.get("image") or {}).get("sop_uid")
             if uid:
                 uids.add(str(uid))
-    for item in case.get("key_images", []) or []:
-        uids.add(str(item.get("sop_uid") if isinstance(item, Mapping) else item))
     return uids
-
-
-def _evaluate(case: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    try:
-        from measurement.recist import evaluate
-    except ImportError:
-        # The RECIST engine is a separate module; without it the export still
-        # writes the measurements, only the responses are left out.
-        logger.warning("measurement.recist is not available; responses left out")
-        return None
-    result: Mapping[str, Any] = evaluate(dict(case))
-    return result
 
 
 def _key_images(
@@ -202,6 +215,7 @@ def _key_images(
     lang: str,
     out_dir: Path,
     result: ExportResult,
+    flagged: Sequence[str],
 ) -> list[KeyImageFigure]:
     ensure_gui_application()
     locale = locale_for(lang)
@@ -211,7 +225,8 @@ def _key_images(
     png_dir = out_dir / "key-images"
     png_dir.mkdir()
     figures = []
-    for n, key in enumerate(key_images(case, headers, lang, locale), start=1):
+    keys = key_images(case, headers, lang, locale, flagged)
+    for n, key in enumerate(keys, start=1):
         path = files.get(key.sop_uid)
         if path is None:
             continue
@@ -235,12 +250,13 @@ def _save(ds: Dataset, path: Path, deidentified: bool, result: ExportResult) -> 
 
 
 def _content(
-    case: Mapping[str, Any],
     headers: Mapping[str, Dataset],
     lang: str,
     figures: Sequence[KeyImageFigure],
     reader: str,
     deidentified: bool,
+    findings: str,
+    impression: str,
 ) -> ReportContent:
     any_header = next(iter(headers.values()), Dataset())
     name = "" if deidentified else str(any_header.get("PatientName", "") or "")
@@ -254,8 +270,8 @@ def _content(
         patient_name=name.replace("^", ", ", 1).replace("^", " "),
         patient_birth_date=birth,
         reader=reader,
-        findings=str(case.get("findings", "") or ""),
-        impression=str(case.get("impression", "") or ""),
+        findings=findings,
+        impression=impression,
         study_descriptions=descriptions,
         key_images=figures,
         deidentified=deidentified,

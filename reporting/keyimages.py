@@ -63,11 +63,12 @@ def key_images(
     headers: Mapping[str, Dataset],
     lang: str,
     locale: QLocale,
+    flagged: Sequence[str] = (),
 ) -> list[KeyImage]:
     """The key images of a case with their calipers, in timepoint then lesion order.
 
-    Measured images come first; flagged images (``key_images``) without a caliper
-    follow. Measurements whose image is not among ``headers`` are skipped.
+    Measured images come first; ``flagged`` images (SOP Instance UIDs) without a
+    caliper follow. Measurements whose image is not among ``headers`` are skipped.
     """
     found: dict[str, KeyImage] = {}
     order = [str(t.get("id")) for t in case.get("timepoints", [])]
@@ -87,18 +88,19 @@ def key_images(
             pixels = plane.to_pixel(np.asarray(image["points_mm"], dtype=np.float64))
             text = _caliper_label(lesion, m, lang, locale)
             entry = found.setdefault(uid, KeyImage(uid, tp))
-            entry.calipers.append(
-                Caliper(
-                    (float(pixels[0, 0]), float(pixels[0, 1])),
-                    (float(pixels[-1, 0]), float(pixels[-1, 1])),
-                    text,
+            # two end points: the long axis; four: the long axis, then the short
+            for first in range(0, len(pixels) - 1, 2):
+                entry.calipers.append(
+                    Caliper(
+                        (float(pixels[first, 0]), float(pixels[first, 1])),
+                        (float(pixels[first + 1, 0]), float(pixels[first + 1, 1])),
+                        text if first == 0 else "",
+                    )
                 )
-            )
     studies = {
         str(t.get("study_uid")): str(t.get("id")) for t in case.get("timepoints", [])
     }
-    for flagged in case.get("key_images", []) or []:
-        uid = str(flagged.get("sop_uid") if isinstance(flagged, Mapping) else flagged)
+    for uid in flagged:
         header = headers.get(uid)
         if uid not in found and header is not None:
             tp = studies.get(str(header.get("StudyInstanceUID", "")), "")
@@ -274,6 +276,8 @@ def _draw_caliper(
         for point in (start, end):
             painter.drawLine(point + QPointF(-5, 0), point + QPointF(5, 0))
             painter.drawLine(point + QPointF(0, -5), point + QPointF(0, 5))
+    if not caliper.label:
+        return
     metrics = painter.fontMetrics()
     text_width = metrics.horizontalAdvance(caliper.label)
     x = min(max(end.x() + 8, 2.0), width - text_width - 4.0)

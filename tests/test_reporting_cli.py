@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from reporting_testdata import case_for, write_studies
 
-from app import logs
 from app.cli import main
-
-
-@pytest.fixture(autouse=True)
-def no_log_file(monkeypatch):
-    """Keep the command line's file logging out of these tests.
-
-    app.logs.configure replaces the root handlers without closing the old file
-    handler, which warnings-as-errors turns into a failure on a second call.
-    """
-    monkeypatch.setattr(logs, "configure", lambda level="INFO": None)
 
 
 def test_export_then_import_round_trip(tmp_path, capsys):
@@ -103,16 +91,61 @@ def test_export_errors_are_one_line(tmp_path, capsys):
     assert "not valid JSON at line 1 column" in capsys.readouterr().err
 
     assert main(["export", str(case_path), "--out", str(tmp_path / "new")]) == 2
-    assert "give the study folders with --studies" in capsys.readouterr().err
+    assert (
+        "give the study folders that hold the measured images with --studies"
+        in capsys.readouterr().err
+    )
 
 
 def test_import_refuses_existing_file_and_non_sr(tmp_path, capsys):
     studies = write_studies(tmp_path / "src")
     existing = tmp_path / "case.json"
     existing.write_text("{}")
-    sr_like = tmp_path / "src" / "study0" / "ct0.dcm"
+    sr_like = tmp_path / "src" / "study0" / "IM00001.dcm"
     assert main(["import", str(sr_like), "--out", str(existing)]) == 2
     assert "exists; choose a new file name" in capsys.readouterr().err
     assert main(["import", str(sr_like), "--out", str(tmp_path / "n.json")]) == 2
     assert "Modality is 'CT', expected 'SR'" in capsys.readouterr().err
     assert studies
+
+
+def test_export_from_a_workspace(tmp_path, capsys):
+    from measurement.reading import Reading
+    from reporting.workspace import Workspace
+
+    studies = write_studies(tmp_path / "src")
+    case = case_for(studies)
+    path = tmp_path / "data" / "reading.nadir-workspace"
+    with Workspace(path) as workspace:
+        workspace.save(Reading.from_case(case))
+    out = tmp_path / "out"
+    code = main(
+        [
+            "export",
+            str(path),
+            "--studies",
+            str(tmp_path / "src"),
+            "--out",
+            str(out),
+            "--findings",
+            "Liver lesion regrew.",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    exported = json.loads((out / "case.json").read_text())
+    assert [lesion["id"] for lesion in exported["lesions"]] == ["L1", "L2", "N1"]
+    assert (out / "report-en.pdf").is_file()
+    assert (
+        main(
+            [
+                "export",
+                str(tmp_path / "missing.nadir-workspace"),
+                "--studies",
+                str(tmp_path / "src"),
+                "--out",
+                str(tmp_path / "o2"),
+            ]
+        )
+        == 2
+    )
+    assert "does not exist" in capsys.readouterr().err

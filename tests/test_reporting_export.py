@@ -10,7 +10,6 @@ import pydicom
 import pytest
 from reporting_checks import dciodvfy_errors, dsrdump
 from reporting_testdata import PATIENT_ID, case_for, write_studies
-from test_reporting_pdf import EVALUATION
 
 from reporting.deidentify import Deidentifier
 from reporting.export import ExportError, export_reading
@@ -22,10 +21,22 @@ def reading(tmp_path):
     studies = write_studies(tmp_path / "src")
     case = case_for(studies)
     case["reader"] = "Smith^Anna"
-    case["findings"] = "Liver lesion L1 regrew; Jane Doe tolerated contrast well."
-    case["impression"] = "Progressive disease."
-    case["key_images"] = [str(studies[2][0].SOPInstanceUID)]
     return case, studies
+
+
+FINDINGS = "Liver lesion L1 regrew; Jane Doe tolerated contrast well."
+
+
+def case_flagged(reading):
+    return reading[1][2][0].SOPInstanceUID
+
+
+def test_refuses_a_case_that_breaks_the_format(reading, tmp_path):
+    case, _ = reading
+    case["lesions"][0]["measurements"]["T1"]["long_mm"] = -3
+    with pytest.raises(ExportError, match=r"lesions\[0\]\.measurements\.T1\.long_mm"):
+        export_reading(case, [tmp_path / "src"], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_export_writes_every_output(reading, tmp_path):
@@ -36,9 +47,10 @@ def test_export_writes_every_output(reading, tmp_path):
         [tmp_path / "src"],
         tmp_path / "out",
         "de",
-        evaluation=EVALUATION,
         progress=lambda done, total, message: steps.append((done, total, message)),
         secondary_captures=True,
+        flagged=[str(case_flagged(reading))],
+        findings=FINDINGS,
     )
     out = tmp_path / "out"
     names = sorted(str(p.relative_to(out)) for p in result.files)
@@ -70,6 +82,7 @@ def test_export_writes_every_output(reading, tmp_path):
     assert csv_lines[2] == "L2,target,mediastinal node,yes,16.2,9.4,11.7"
     assert "sum_mm,,,,32.2,19.4,25.7" in csv_lines
     assert "overall,,,,,PR,PD" in csv_lines
+    assert "new_lesions,,,,,no,no" in csv_lines
 
 
 def test_existing_output_folder_is_refused(reading, tmp_path):
@@ -78,7 +91,7 @@ def test_existing_output_folder_is_refused(reading, tmp_path):
     out.mkdir()
     (out / "old.txt").write_text("keep me")
     with pytest.raises(ExportError, match="exists and is not empty"):
-        export_reading(case, [tmp_path / "src"], out, evaluation=EVALUATION)
+        export_reading(case, [tmp_path / "src"], out)
     assert (out / "old.txt").read_text() == "keep me"
     assert sorted(p.name for p in out.iterdir()) == ["old.txt"]
 
@@ -99,9 +112,10 @@ def test_deidentified_export_has_no_identity_and_consistent_uids(reading, tmp_pa
         out,
         "en",
         deidentify=True,
-        evaluation=EVALUATION,
         secondary_captures=True,
         deidentifier=deid,
+        flagged=[str(case_flagged(reading))],
+        findings=FINDINGS,
     )
     originals = {
         "Doe",
@@ -181,4 +195,6 @@ def test_deidentified_export_has_no_identity_and_consistent_uids(reading, tmp_pa
             if i.ValueType == "IMAGE"
         }
     assert case_images <= kos_refs
-    assert "[…] tolerated contrast well" in new_case["findings"]
+    pdf_text = texts["report-en.pdf"]
+    assert "[…] tolerated contrast well" in " ".join(pdf_text.split())
+    assert "ANON-TEST" in pdf_text

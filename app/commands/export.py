@@ -8,7 +8,6 @@ folder that already holds files is refused.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -46,6 +45,10 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="remove the patient's identity (DICOM PS3.15 basic profile)",
     )
+    parser.add_argument("--findings", default="", help="the reader's findings (text)")
+    parser.add_argument(
+        "--impression", default="", help="the reader's impression (text)"
+    )
     parser.add_argument(
         "--secondary-capture",
         action="store_true",
@@ -60,7 +63,13 @@ def run(args: argparse.Namespace) -> int:
     from reporting.kos import KosError
     from reporting.sr import SrError
 
-    case, studies = _reading(Path(args.reading), list(args.studies))
+    if not args.studies:
+        raise UsageError(
+            "give the study folders that hold the measured images with "
+            "--studies PATH..."
+        )
+    case, flagged = _reading(Path(args.reading), list(args.studies))
+    studies = list(args.studies)
 
     def progress(done: int, total: int, message: str) -> None:
         print(f"[{done + 1}/{total}] {message}", file=sys.stderr)
@@ -73,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
             args.lang,
             deidentify=args.deidentify,
             progress=progress,
+            flagged=flagged,
+            findings=args.findings,
+            impression=args.impression,
             secondary_captures=args.secondary_capture,
         )
     except (ExportError, SrError, KosError, KeyImageError) as error:
@@ -83,51 +95,38 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reading(path: Path, studies: list[Path]) -> tuple[dict[str, Any], list[Path]]:
-    """The case and its study folders, from a case file or a workspace."""
+def _reading(path: Path, studies: list[Path]) -> tuple[dict[str, Any], list[str]]:
+    """The case and the flagged key images, from a case file or a workspace."""
     if not path.exists():
         raise UsageError(f"{path} does not exist")
     for study in studies:
         if not study.exists():
             raise UsageError(f"study path {study} does not exist")
     if path.suffix.lower() == ".json":
-        if not studies:
-            raise UsageError(
-                f"{path} is a case file; give the study folders with --studies PATH..."
-            )
-        return load_case(path), studies
-    return _from_workspace(path, studies)
+        return _case_file(path), []
+    return _workspace(path)
 
 
-def load_case(path: Path) -> dict[str, Any]:
-    """Read a case file, naming the file and the place of any error."""
+def _case_file(path: Path) -> dict[str, Any]:
+    """Read and check a case file, naming the file and the field of any error."""
+    from reporting.readings import ReadingFileError, read_case_file
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise UsageError(
-            f"{path}: not valid JSON at line {error.lineno} column {error.colno} "
-            f"({error.msg})"
-        ) from error
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"{path}: cannot be read ({error})") from error
-    if not isinstance(data, dict) or data.get("format") != "nadir-case/1":
-        found = data.get("format") if isinstance(data, dict) else type(data).__name__
-        raise UsageError(
-            f"{path}: field 'format' is {found!r}, expected 'nadir-case/1' "
-            "(see RECIST.md)"
-        )
-    return data
+        return read_case_file(path)
+    except ReadingFileError as error:
+        raise UsageError(str(error)) from error
 
 
-def _from_workspace(
-    path: Path, studies: list[Path]
-) -> tuple[dict[str, Any], list[Path]]:
+def _workspace(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """The reading saved in a workspace file, and its flagged images."""
+    from reporting.workspace import Workspace, WorkspaceError
+
     try:
-        from reporting import workspace
-    except ImportError as error:
-        raise UsageError(
-            f"{path}: workspaces cannot be read by this build; export its case file "
-            "with --studies instead"
-        ) from error
-    opened = workspace.open_workspace(path)
-    return opened.case(), studies or list(opened.source_paths())
+        with Workspace(path) as workspace:
+            reading = workspace.load()
+    except WorkspaceError as error:
+        raise UsageError(str(error)) from error
+    if reading is None:
+        raise UsageError(f"{path}: the workspace holds no reading yet")
+    flagged = [k.image.sop_uid for k in reading.state.key_images]
+    return reading.to_case(), flagged
