@@ -33,6 +33,7 @@ from reporting.pdf import KeyImageFigure, ReportContent, write_pdf
 from reporting.qtsupport import ensure_gui_application, format_date, locale_for
 from reporting.sources import index_sources
 from reporting.sr import SrError, build_sr
+from viewer.sources import Location
 
 logger = logging.getLogger(__name__)
 
@@ -211,7 +212,7 @@ def _referenced_uids(case: Mapping[str, Any]) -> set[str]:
 def _key_images(
     case: Mapping[str, Any],
     headers: Mapping[str, Dataset],
-    files: Mapping[str, Path],
+    files: Mapping[str, Location],
     lang: str,
     out_dir: Path,
     result: ExportResult,

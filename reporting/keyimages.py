@@ -28,6 +28,8 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from reporting import i18n
 from reporting.imagegeom import GeometryError, image_plane
 from reporting.qtsupport import ensure_gui_application, report_font_family
+from reporting.sources import read_dataset
+from viewer.sources import Location
 
 logger = logging.getLogger(__name__)
 
@@ -196,17 +198,21 @@ def render_key_image(
 
 
 def render_file(
-    path: Path,
+    source: Path | str | Location,
     calipers: Sequence[Caliper],
     size_px: int = DEFAULT_SIZE_PX,
     caption: str = "",
 ) -> tuple[QImage, Dataset]:
-    """Read an image file and render it (see :func:`render_key_image`)."""
+    """Read an image file (or zip member) and render it (see
+    :func:`render_key_image`)."""
+    location = source if isinstance(source, Location) else Location(str(source))
     try:
-        ds = pydicom.dcmread(path)
+        ds = read_dataset(location)
     except (pydicom.errors.InvalidDicomError, OSError) as error:
-        raise KeyImageError(f"{path}: cannot be read as DICOM ({error})") from error
-    pixels = modality_pixels(ds, str(path))
+        raise KeyImageError(
+            f"{location.display}: cannot be read as DICOM ({error})"
+        ) from error
+    pixels = modality_pixels(ds, location.display)
     center, width = default_window(ds, pixels)
     invert = str(ds.get("PhotometricInterpretation", "")) == "MONOCHROME1"
     grey = windowed(pixels, center, width, invert)

@@ -1,15 +1,16 @@
-"""Finding the source images of a reading in the study folders given for export.
+"""Finding the source images of a reading in what the user gave for export.
 
-Reads headers only (no pixel data) of every file under the given paths and keeps
-the images by SOP Instance UID, with their paths, so that the writers can reference
-them (SR evidence, key objects) and render them (key images). Files that are not
-DICOM are skipped and counted; nothing in the source folders is written.
+The folders, files, DICOMDIR media and zip archives are indexed with
+:func:`viewer.index.scan` (headers only); the images the reading refers to are then
+read in full header (the SR and key objects copy patient and study attributes from
+them) and kept by SOP Instance UID with their location, so that the key images can
+be rendered from the same place. Nothing in the sources is written.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,55 +18,54 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from viewer.index import scan
+from viewer.sources import Location
+
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class SourceImages:
-    """Source image headers and files by SOP Instance UID."""
+    """Source image headers and locations by SOP Instance UID, and what was left out."""
 
     headers: dict[str, Dataset] = field(default_factory=dict)
-    files: dict[str, Path] = field(default_factory=dict)
-    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    files: dict[str, Location] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def index_sources(
     paths: Iterable[Path], wanted: set[str] | None = None
 ) -> SourceImages:
-    """Headers of the DICOM images under ``paths`` (files or folders).
-
-    Parameters
-    ----------
-    wanted
-        If given, only these SOP Instance UIDs are kept (the rest are still read,
-        since the UID is only known after reading the header).
-    """
+    """Headers of the images under ``paths``; only ``wanted`` UIDs when given."""
     found = SourceImages()
-    for path in _files(paths):
-        try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
-        except (InvalidDicomError, OSError, ValueError) as error:
-            found.skipped.append((path, str(error)))
-            continue
-        uid = str(ds.get("SOPInstanceUID", ""))
-        if not uid or "ImagePositionPatient" not in ds and "Rows" not in ds:
-            continue
-        if wanted is not None and uid not in wanted:
-            continue
-        found.headers[uid] = ds
-        found.files[uid] = path
+    result = scan([str(p) for p in paths])
+    found.skipped = [(p.path, p.reason) for p in result.problems]
+    for series in result.all_series():
+        for ref in series.files:
+            uid = ref.sop_instance_uid
+            if (
+                not uid
+                or uid in found.headers
+                or (wanted is not None and uid not in wanted)
+            ):
+                continue
+            try:
+                found.headers[uid] = read_dataset(ref.location, pixels=False)
+            except (InvalidDicomError, OSError, ValueError) as error:
+                found.skipped.append((ref.location.display, str(error)))
+                continue
+            found.files[uid] = ref.location
     logger.debug(
-        "indexed %d images, skipped %d files", len(found.headers), len(found.skipped)
+        "found %d of the images wanted, left out %d files",
+        len(found.headers),
+        len(found.skipped),
     )
     return found
 
 
-def _files(paths: Iterable[Path]) -> Iterator[Path]:
-    for path in paths:
-        path = Path(path)
-        if path.is_file():
-            yield path
-        elif path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and child.name != "DICOMDIR":
-                    yield child
+def read_dataset(location: Location, pixels: bool = True) -> Dataset:
+    """The dataset of a file or zip member, with or without its pixel data."""
+    with location.open() as stream:
+        ds = pydicom.dcmread(stream, stop_before_pixels=not pixels)
+    ds.filename = location.display
+    return ds
