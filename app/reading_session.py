@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import paths
@@ -80,7 +80,7 @@ class ReadingSession(QObject):
         self._pending_points: dict[int, tuple[str, npt.NDArray[np.float64]]] = {}
         self.reading.add_listener(self._on_change)
         window.case_loaded.connect(self._on_case_loaded)
-        window.linker.links_changed.connect(self._record_links)
+        window.linker.links_changed.connect(self._on_links_changed)
         for viewport in window.viewports:
             viewport.slice_changed.connect(
                 lambda _k, v=viewport: self._on_viewport_changed(v)
@@ -102,6 +102,8 @@ class ReadingSession(QObject):
 
     def _on_case_loaded(self) -> None:
         self._record_links()
+        if self._pending_points:
+            QTimer.singleShot(0, self._apply_pending)
         studies = self.patient_studies()
         if not studies:
             return
@@ -257,7 +259,7 @@ class ReadingSession(QObject):
         point = np.asarray(centre_of(measurement.points_lps_mm), dtype=np.float64)
         viewport = self.viewport_of_study(timepoint.study_uid)
         if viewport is not None:
-            viewport.show_point(point)
+            reveal(viewport, point)
             return viewport
         self._load_study(timepoint.study_uid, point)
         return self.viewport_of_study(timepoint.study_uid)
@@ -281,7 +283,7 @@ class ReadingSession(QObject):
                 continue
             point = self.lesion_point(lesion_id, study)
             if point is not None:
-                viewport.show_point(point)
+                reveal(viewport, point)
 
     def lesion_point(
         self, lesion_id: str, study_uid: str
@@ -328,10 +330,26 @@ class ReadingSession(QObject):
 
     def _on_viewport_changed(self, viewport: Viewport) -> None:
         pending = self._pending_points.get(id(viewport))
-        if pending is None or study_of(viewport) != pending[0]:
-            return
-        del self._pending_points[id(viewport)]
-        viewport.show_point(pending[1])
+        if pending is not None and study_of(viewport) == pending[0]:
+            reveal(viewport, pending[1])
+
+    def _on_links_changed(self) -> None:
+        self._record_links()
+        if self._pending_points:
+            # The linker scrolls the comparison after announcing a new link (and
+            # after the case reports loaded), so a point waiting for a study that
+            # is being loaded is shown once that has happened.
+            QTimer.singleShot(0, self._apply_pending)
+
+    def _apply_pending(self) -> None:
+        for viewport in self.window.viewports:
+            pending = self._pending_points.pop(id(viewport), None)
+            if pending is None:
+                continue
+            if study_of(viewport) == pending[0]:
+                reveal(viewport, pending[1])
+            else:
+                self._pending_points[id(viewport)] = pending
 
     # ------------------------------------------------------------ case file
 
@@ -369,6 +387,18 @@ class ReadingSession(QObject):
             self.open_case_file(Path(name))
         except CaseError as error:
             QMessageBox.warning(self.window, "Nadir", str(error))
+
+
+def reveal(viewport: Viewport, point: npt.ArrayLike) -> None:
+    """Scroll to a point; pan it to the middle if it lies outside the view."""
+    viewport.show_point(point)
+    plane = viewport.plane
+    if plane is None:
+        return
+    where = viewport.pixel_to_widget(plane.from_patient(point))
+    if not viewport.rect().adjusted(20, 20, -20, -20).contains(where.toPoint()):
+        middle = QPointF(viewport.width() / 2, viewport.height() / 2)
+        viewport.set_view(viewport.zoom, viewport.pan + middle - where)
 
 
 def study_of(viewport: Viewport) -> str | None:

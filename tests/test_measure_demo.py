@@ -179,9 +179,22 @@ def test_measuring_the_demo_gives_the_true_table_and_responses(
     change = footers.data(footers.index(table.row_count + 1, 1))
     assert change.startswith("-3") and change.endswith("%")
 
+    # Clicking a baseline cell loads the baseline beside the current and shows it.
+    truth = json.loads((demo / GROUND_TRUTH).read_text())
+    baseline = truth["lesions"][2]["studies"]["baseline"]
+    window.lesion_dock.click_cell(2, 0)
+    comparison = window.viewports[1]
+    assert comparison.volume.info.study_instance_uid == truth["studies"][0]["study_uid"]
+    qtbot.waitUntil(
+        lambda: comparison.plane.sop_instance_uid == baseline["sop_instance_uid"]
+    )
+
     window.resize(1700, 1000)
+    for viewport in window.viewports[:2]:
+        viewport.set_view(1.6, QPointF(0, 0))
+    window.lesion_dock.select_lesion(2)
+    window.measure_tools.set_mode("none")
     qtbot.wait(50)
-    window.viewports[0].set_view(1.0, QPointF(0, 0))
     assert window.grab().save("/tmp/nadir-measured-demo.png")
 
     # Undo the new lesion's batch and redo it: the state comes back exactly.

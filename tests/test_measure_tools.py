@@ -313,3 +313,48 @@ def test_tool_keys_pick_the_tool(qtbot, window):
     assert window.measure_tools.mode == "caliper"
     qtbot.keyClick(viewport, Qt.Key.Key_W)
     assert window.measure_tools.mode == "none"
+
+
+def test_delete_and_undo_keys(qtbot, window):
+    show_two(window)
+    window.activateWindow()
+    tools, reading = window.measure_tools, window.reading_session.reading
+    viewport = window.viewports[0]
+    tools.set_mode("caliper")
+    tools.chooser = new_target
+    drag(qtbot, viewport, CENTRE - [8.0, 0, 0], CENTRE + [8.0, 0, 0])
+    measured = reading.state.measurements
+    qtbot.keyClick(viewport, Qt.Key.Key_Delete)
+    assert reading.state.measurements == ()
+    qtbot.keyClick(viewport, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert reading.state.measurements == measured
+    shift_ctrl = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(viewport, Qt.Key.Key_Z, shift_ctrl)
+    assert reading.state.measurements == ()
+
+
+def test_the_lesion_question_offers_the_suggestion_first(qtbot, window):
+    from app.lesion_chooser import NEW_LESION, LesionChooser
+
+    show_two(window)
+    tools, reading = window.measure_tools, window.reading_session.reading
+    tools.set_mode("caliper")
+    tools.chooser = new_target
+    drag(qtbot, window.viewports[1], CENTRE - [8.0, 0, 0], CENTRE + [8.0, 0, 0])
+    requests = []
+    tools.chooser = lambda request: requests.append(request)
+    drag(qtbot, window.viewports[0], CENTRE - [7.0, 0, 0], CENTRE + [7.0, 0, 0])
+    assert len(reading.state.measurements) == 1  # cancelling discards it
+    (request,) = requests
+    assert request.suggestion.lesion_id == "L1"
+    assert request.suggestion.distance_mm == pytest.approx(0.0, abs=0.5)
+
+    dialog = LesionChooser(request, window)
+    qtbot.addWidget(dialog)
+    assert dialog.choice() == LesionChoice(lesion_id="L1", status=None)
+    dialog.lesion_box.setCurrentIndex(dialog.lesion_box.findData(NEW_LESION))
+    dialog.kind_box.setCurrentIndex(dialog.kind_box.findData("new"))
+    dialog.organ_edit.setText("lung")
+    choice = dialog.choice()
+    assert choice.new_lesion == Lesion("", LesionKind.NEW, "", "lung", False)
+    assert choice.status == "equivocal"
