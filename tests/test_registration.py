@@ -175,3 +175,11 @@ def test_images_for_registration_keep_the_true_patient_geometry(stack):
     inside = strictly_inside(volume, points)
     assert inside.sum() > 1000
     np.testing.assert_allclose(values[inside], field(points[inside]), atol=1e-3)
+
+
+def test_single_slices_are_refused_with_a_reason():
+    slab = small_volume(("1.1", "1.2"))
+    with pytest.raises(
+        ValueError, match=r"the moving series is 2 x 2 x 2 voxels.*link"
+    ):
+        register_rigid(phantom_volume((8, 16, 16), (8.0, 8.0, 8.0)), slab)

@@ -69,6 +69,8 @@ RANDOM_SEED = 20261204
 # Tilted stacks whose slice vector leans this far (mm per slice) from the normal are
 # resampled before registration.
 _SHEAR_TOLERANCE_MM = 1e-3
+# Fewer voxels than this along an axis leave nothing to register in that direction.
+_MIN_VOXELS_PER_AXIS = 4
 
 
 class RegistrationCancelled(Exception):
@@ -169,9 +171,19 @@ def register_rigid(
     ------
     RegistrationCancelled
         When ``cancel`` was set.
+    ValueError
+        When a series is too thin to register (fewer than 4 voxels on an axis).
     """
     sitk = simpleitk()
 
+    for role, volume in (("fixed", fixed), ("moving", moving)):
+        if min(volume.shape) < _MIN_VOXELS_PER_AXIS:
+            raise ValueError(
+                f"the {role} series is {volume.shape[2]} x {volume.shape[1]} x "
+                f"{volume.shape[0]} voxels; a rigid registration needs at least "
+                f"{_MIN_VOXELS_PER_AXIS} along each axis (a volume, not single "
+                "slices); link the studies with 'link here' instead"
+            )
     started = time.perf_counter()
     report = progress or (lambda fraction: None)
     stop = cancel or threading.Event()
@@ -447,8 +459,11 @@ def _shrink(image: SitkImage, target_spacing_mm: float) -> SitkImage:
     """A block-averaged copy of ``image`` with voxels near ``target_spacing_mm``."""
     sitk = simpleitk()
 
-    spacings = image.GetSpacing()
-    factors = [max(1, int(round(target_spacing_mm / s))) for s in spacings]
+    spacings, sizes = image.GetSpacing(), image.GetSize()
+    factors = [
+        max(1, min(int(round(target_spacing_mm / s)), n // 2))
+        for s, n in zip(spacings, sizes, strict=True)
+    ]
     shrunk = sitk.Cast(sitk.BinShrink(image, factors), sitk.sitkFloat32)
     return shrunk
 
