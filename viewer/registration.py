@@ -197,13 +197,13 @@ def register_rigid(
     _check(stop)
 
     levels = len(LEVEL_TARGET_SPACING_MM)
-    transform = sitk.Euler3DTransform()
+    transform: SitkTransform = None
     iterations = 0
     metric_value = 0.0
     for level in range(levels):
         fixed_level, moving_level = fixed_levels[level], moving_levels[level]
         fixed_body = _body_mask(fixed_level)
-        if level == 0:
+        if transform is None:
             transform = _initial_transform(fixed_body, _body_mask(moving_level))
         _check(stop)
         method = _method(level, fixed_level, _sampling_mask(fixed_body), transform)
@@ -215,19 +215,9 @@ def register_rigid(
                 method.StopRegistration()
 
         method.AddCommand(sitk.sitkIterationEvent, on_iteration)
-        level_started = time.perf_counter()
-        method.Execute(fixed_level, moving_level)
+        level_iterations, metric_value = _execute(method, fixed_level, moving_level)
         _check(stop)
-        iterations += int(method.GetOptimizerIteration())
-        metric_value = float(method.GetMetricValue())
-        logger.debug(
-            "registration level %d: %d iterations in %.2f s, metric %.5f, %s",
-            level,
-            method.GetOptimizerIteration(),
-            time.perf_counter() - level_started,
-            metric_value,
-            method.GetOptimizerStopConditionDescription(),
-        )
+        iterations += level_iterations
 
     matrix_fixed_to_moving = euler_to_matrix(transform)
     elapsed = time.perf_counter() - started
@@ -506,6 +496,22 @@ def _initial_transform(fixed_mask: SitkImage, moving_mask: SitkImage) -> Any:
         sitk.CenteredTransformInitializerFilter.MOMENTS,
     )
     return sitk.Euler3DTransform(initial)
+
+
+def _execute(method: Any, fixed: SitkImage, moving: SitkImage) -> tuple[int, float]:
+    """Run one level; returns its iterations and final metric value."""
+    started = time.perf_counter()
+    method.Execute(fixed, moving)
+    iterations = int(method.GetOptimizerIteration())
+    metric_value = float(method.GetMetricValue())
+    logger.debug(
+        "registration level: %d iterations in %.2f s, metric %.5f, %s",
+        iterations,
+        time.perf_counter() - started,
+        metric_value,
+        method.GetOptimizerStopConditionDescription(),
+    )
+    return iterations, metric_value
 
 
 def _method(level: int, fixed: SitkImage, mask: SitkImage, transform: Any) -> Any:
