@@ -52,7 +52,7 @@ SitkTransform = Any
 
 # Bumped whenever the method changes, so cached results of an older method are
 # recomputed rather than trusted.
-METHOD = "rigid-mattes-v1"
+METHOD = "rigid-mattes-v2"
 
 # Voxel size (mm) aimed for at each level; the shrink factor per axis is this over
 # the voxel size, rounded, at least 1 (for 0.7 x 0.7 x 2.5 mm: 4x4x1, then 2x2x1).
