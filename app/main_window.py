@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import paths, workers
+from app.export_action import install_export
 from app.reading_session import install_reading
 from viewer.hanging import hang
 from viewer.linker import Linker
@@ -125,6 +126,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self._grid_host)
         self.scan_result: Any = None
         self.patient: Any = None
+        self.opened_paths: list[Path] = []
+        self.last_export: Any = None
         self.patient_index = 0
         self._comparison_indices: list[int] = []
         self.series_by_key: dict[str, Any] = {}
@@ -136,6 +139,7 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_toolbar()
         self.reading_session = install_reading(self)
+        self.export_action = install_export(self)
         self._docks_sized = False
         self.set_layout("1x2")
         self._restore_settings()
@@ -285,6 +289,7 @@ class MainWindow(QMainWindow):
         from viewer import scan
 
         names = [str(source) for source in sources]
+        self.opened_paths = [Path(name) for name in names]
         self.statusBar().showMessage("Indexing…")
         self.progress.show()
         workers.submit(
