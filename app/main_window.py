@@ -258,8 +258,14 @@ class MainWindow(QMainWindow):
             self.viewports[2:], ("coronal", "sagittal"), strict=True
         ):
             if viewport.volume is None:
+                viewport.title = f"{self.viewports[0].title} {orientation}"
                 viewport.set_volume(current, orientation)
-                viewport.show_point(self.viewports[0].centre_lps_mm())
+                crosshair = self.viewports[0].crosshair_lps_mm
+                viewport.show_point(
+                    crosshair
+                    if crosshair is not None
+                    else self.viewports[0].centre_lps_mm()
+                )
         self.linker.refresh_texts()
 
     def active_viewport(self) -> Viewport:

@@ -86,3 +86,14 @@ def test_2x2_shows_coronal_and_sagittal_tied_by_the_crosshair(window, qtbot):
     # the coronal plane now passes through y = -20 and the sagittal through x = 10
     assert abs(coronal.plane.origin_lps_mm[1] - -20.0) <= 1.0
     assert abs(sagittal.plane.origin_lps_mm[0] - 10.0) <= 1.0
+
+
+def test_scrolling_a_reformat_leaves_the_axial_in_place(window):
+    window.show_volumes(ball_volume(), ball_volume(study_date="20251001"))
+    window.set_layout("2x2")
+    axial, comparison, coronal, _ = window.viewports
+    axial.set_slice(7)
+    before = (axial.slice_index, comparison.slice_index)
+    coronal.scroll(5)
+    assert (axial.slice_index, comparison.slice_index) == before
+    assert coronal.title == "Current coronal"
