@@ -26,6 +26,7 @@ from viewer.headers import (
     Header,
     HeaderError,
     float_or_none,
+    has,
     int_or_none,
     raw,
     read_header,
@@ -284,7 +285,7 @@ class _TreeBuilder:
         series_key = (study_uid, text(ds, "SeriesInstanceUID"))
         entry = self.series.setdefault(series_key, _SeriesFrames(ds))
         entry.headers.append(header)
-        if len(header.frames) > 1 and "PerFrameFunctionalGroupsSequence" not in ds:
+        if len(header.frames) > 1 and not has(ds, "PerFrameFunctionalGroupsSequence"):
             entry.cine.extend(ref for ref, _ in header.frames)
         else:
             entry.frames.extend(header.frames)
