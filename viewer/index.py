@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,10 @@ logger = logging.getLogger(__name__)
 __all__ = ["FileRef", "Patient", "Problem", "ScanResult", "Series", "Study", "scan"]
 
 ProgressCallback = Callable[[int, int], None]
+
+# Threads reading headers, and how many files ahead of the one in use they read.
+READ_THREADS = 4
+READ_AHEAD = 16
 
 # Image storage classes whose pixels are not a picture to read from.
 _NOT_LOADABLE_CLASSES = {
@@ -155,26 +160,33 @@ def scan(
     missing: set[str] = set()
     builder = _TreeBuilder()
     done = 0
-    while done < len(queue):
-        if cancel is not None and cancel.is_set():
-            raw_problems.append(("", "scan cancelled; the list is incomplete"))
-            break
-        location = queue[done]
-        done += 1
-        try:
-            header = read_header(location)
-        except HeaderError as error:
-            raw_problems.append((location.display, str(error)))
-        else:
-            if header.is_directory:
+    with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="nadir-scan") as pool:
+        # Headers are read a few files ahead on threads (file reads release the
+        # GIL, which matters on slow media) and used in order, here.
+        ahead: dict[int, Future[Header | HeaderError]] = {}
+        while done < len(queue):
+            if cancel is not None and cancel.is_set():
+                raw_problems.append(("", "scan cancelled; the list is incomplete"))
+                break
+            for index in range(done, min(done + READ_AHEAD, len(queue))):
+                if index not in ahead:
+                    ahead[index] = pool.submit(_read, queue[index])
+            header = ahead.pop(done).result()
+            location = queue[done]
+            done += 1
+            if isinstance(header, HeaderError):
+                raw_problems.append((location.display, str(header)))
+            elif header.is_directory:
                 for target in _directory_targets(header, roots, missing, raw_problems):
                     if target not in seen:
                         seen.add(target)
                         queue.append(target)
             else:
                 builder.add(header, raw_problems)
-        if progress is not None:
-            progress(done, len(queue))
+            if progress is not None:
+                progress(done, len(queue))
+        for future in ahead.values():
+            future.cancel()
     result = ScanResult(builder.build(), [Problem(p, r) for p, r in raw_problems])
     logger.info(
         "indexed %d files: %d patients, %d series, %d problems",
@@ -184,6 +196,13 @@ def scan(
         len(result.problems),
     )
     return result
+
+
+def _read(location: Location) -> Header | HeaderError:
+    try:
+        return read_header(location)
+    except HeaderError as error:
+        return error
 
 
 def _directory_targets(
