@@ -251,7 +251,9 @@ def _name(location: Location) -> str:
 class _SeriesFrames:
     first: Dataset
     frames: list[tuple[FileRef, FrameKeys]] = field(default_factory=list)
-    headers: list[Header] = field(default_factory=list)
+    # Objects without pixels (SR, KOS, ...): one reference per file. Headers
+    # themselves are not kept, so their data sets are freed as the scan goes.
+    objects: list[FileRef] = field(default_factory=list)
     # Frames of multi-frame objects without per-frame positions (cine, NM).
     cine: list[FileRef] = field(default_factory=list)
 
@@ -303,7 +305,9 @@ class _TreeBuilder:
             )
         series_key = (study_uid, text(ds, "SeriesInstanceUID"))
         entry = self.series.setdefault(series_key, _SeriesFrames(ds))
-        entry.headers.append(header)
+        if not header.frames:
+            location = header.location
+            entry.objects.append(FileRef(location.path, location.member, None, sop_uid))
         if len(header.frames) > 1 and not has(ds, "PerFrameFunctionalGroupsSequence"):
             entry.cine.extend(ref for ref, _ in header.frames)
         else:
@@ -361,10 +365,7 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
     if not entry.frames and out:
         return out
     if not entry.frames:
-        files = [
-            FileRef(h.location.path, h.location.member, None, _sop(h))
-            for h in entry.headers
-        ]
+        files = entry.objects
         note = f"{sop_class_name(sop_class) or 'object'}: not an image"
         return [Series(**base, series_number=number, files=files, notes=[note])]
     refusal = _NOT_LOADABLE_CLASSES.get(sop_class, "")
@@ -417,10 +418,6 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
             )
         )
     return out
-
-
-def _sop(header: Header) -> str:
-    return str(header.dataset.get("SOPInstanceUID", ""))
 
 
 def _photometric_refusal(photometric: str) -> str:
