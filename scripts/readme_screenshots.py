@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -47,6 +49,27 @@ def main() -> None:
     window.set_layout("2x2")
     app.processEvents()
     window.grab().save(str(docs / "mpr.png"))
+    from app.export_action import ExportChoices, export
+
+    export(window, ExportChoices(scratch / "export", impression="Progressive disease."))
+    pdf = next((scratch / "export").glob("*.pdf"))
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "2",
+            str(pdf),
+            str(scratch / "page"),
+        ],
+        check=True,
+    )
+    for number, page in enumerate(sorted(scratch.glob("page-*.png")), start=1):
+        shutil.copy(page, docs / f"report-page{number}.png")
     print(f"screenshots written to {docs}")
 
 
