@@ -43,7 +43,7 @@ from app.reading_session import install_reading
 from viewer.hanging import hang
 from viewer.linker import Linker
 from viewer.sync import registration_link
-from viewer.viewport import Viewport
+from viewer.viewport import Bindings, Viewport
 from viewer.volume import Volume
 
 logger = logging.getLogger(__name__)
@@ -572,6 +572,9 @@ class MainWindow(QMainWindow):
             value = store.value(key)
             if value is not None:
                 action.setChecked(str(value).lower() == "true")
+        bindings = read_bindings(store)
+        for viewport in self.viewports:
+            viewport.bindings = bindings
 
     def _link_settings(self) -> list[tuple[QAction, str]]:
         return [
@@ -602,6 +605,37 @@ class MainWindow(QMainWindow):
         if self._registration_job is not None:
             self._registration_job.cancel.set()
         super().closeEvent(event)
+
+
+BUTTONS = {
+    "left": Qt.MouseButton.LeftButton,
+    "right": Qt.MouseButton.RightButton,
+    "middle": Qt.MouseButton.MiddleButton,
+}
+
+
+def read_bindings(store: QSettings) -> Bindings:
+    """The reader's mouse conventions from settings (``[input]`` in settings.ini).
+
+    ``window``, ``zoom`` and ``pan`` name a button (left, right, middle);
+    ``wheel`` is ``next`` when turning the wheel away moves to the next slice, else
+    ``previous``. Unknown values keep the defaults, with a warning in the log.
+    """
+    bindings = Bindings()
+    for name in ("window", "zoom", "pan"):
+        value = str(store.value(f"input/{name}", "") or "").lower()
+        if value in BUTTONS:
+            setattr(bindings, f"{name}_button", BUTTONS[value])
+        elif value:
+            logger.warning(
+                "settings input/%s=%r is not left, right or middle", name, value
+            )
+    wheel = str(store.value("input/wheel", "") or "").lower()
+    if wheel in ("next", "previous"):
+        bindings.wheel_direction = 1 if wheel == "next" else -1
+    elif wheel:
+        logger.warning("settings input/wheel=%r is not next or previous", wheel)
+    return bindings
 
 
 def _series_key(patient_index: int, study_index: int, series_index: int) -> str:

@@ -97,3 +97,18 @@ def test_scrolling_a_reformat_leaves_the_axial_in_place(window):
     coronal.scroll(5)
     assert (axial.slice_index, comparison.slice_index) == before
     assert coronal.title == "Current coronal"
+
+
+def test_mouse_conventions_come_from_settings(qtbot, private_data_dir):
+    from PySide6.QtCore import Qt
+
+    (private_data_dir / "settings.ini").write_text(
+        "[input]\nwindow=right\nzoom=left\nwheel=next\n", encoding="utf-8"
+    )
+    main = MainWindow()
+    qtbot.addWidget(main)
+    bindings = main.viewports[1].bindings
+    assert bindings.window_button == Qt.MouseButton.RightButton
+    assert bindings.zoom_button == Qt.MouseButton.LeftButton
+    assert bindings.pan_button == Qt.MouseButton.MiddleButton
+    assert bindings.wheel_direction == 1
