@@ -428,6 +428,12 @@ class MainWindow(QMainWindow):
             return False
         if self.linker.link(current, comparison).is_linked:
             return False
+        if min(fixed.shape) < 4 or min(moving.shape) < 4:
+            self.statusBar().showMessage(
+                "Single slices cannot be registered: shift-click the same place in "
+                "both viewports and press Link here"
+            )
+            return False
         from viewer.registration import RegistrationCache, register_rigid
 
         self.statusBar().showMessage("Registering the comparison to the current study…")
