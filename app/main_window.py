@@ -334,6 +334,11 @@ class MainWindow(QMainWindow):
             return
         self.patient = max(patients, key=lambda p: p.studies[-1].study_date or "")
         self.patient_index = result.patients.index(self.patient)
+        if len(patients) > 1:
+            self.statusBar().showMessage(
+                f"{len(patients)} patients found; showing the one with the newest "
+                "study. Double-click a series in the Studies list to show another."
+            )
         self._fill_comparisons()
         self.hang_patient()
 
