@@ -9,6 +9,7 @@ tumour response report (:mod:`reporting.pdf`) and the review report
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -54,6 +55,8 @@ def write_document(path: Path, title: str, lang: str, paint: Painter) -> int:
     pages = flow.finish()
     probe.close()
     flow = Flow(_prepared(QPdfWriter(str(path)), title), lang, pages, family)
+    if not flow.painter.isActive():
+        raise OSError(errno.EACCES, "cannot be opened for writing", str(path))
     paint(flow)
     written = flow.finish()
     logger.debug("wrote %d-page document %s", written, path)
@@ -97,6 +100,9 @@ class Flow:
         font = QFont(self.family)
         font.setPointSizeF(points)
         font.setBold(bold)
+        # Without ligatures "fi" stays two letters, so copied or extracted text
+        # reads as written.
+        font.setFeature(QFont.Tag("liga"), 0)
         return font
 
     def line_height(self, points: float, bold: bool = False) -> float:
