@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from app import paths, workers
 from app.reading_session import install_reading
+from app.review_mode import install_review
 from viewer.hanging import hang
 from viewer.linker import Linker
 from viewer.sync import registration_link
@@ -129,6 +130,7 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_toolbar()
         self.reading_session = install_reading(self)
+        self.review = install_review(self)
         self.set_layout("1x2")
         self._restore_settings()
 

@@ -50,17 +50,29 @@ def write_document(path: Path, title: str, lang: str, paint: Painter) -> int:
     family = report_font_family()
     probe = QBuffer()
     probe.open(QIODevice.OpenModeFlag.WriteOnly)
-    flow = Flow(_prepared(QPdfWriter(probe), title), lang, 0, family)
-    paint(flow)
-    pages = flow.finish()
+    pages = _paint_into(QPdfWriter(probe), "memory", title, lang, 0, family, paint)
     probe.close()
-    flow = Flow(_prepared(QPdfWriter(str(path)), title), lang, pages, family)
-    if not flow.painter.isActive():
-        raise OSError(errno.EACCES, "cannot be opened for writing", str(path))
-    paint(flow)
-    written = flow.finish()
+    written = _paint_into(
+        QPdfWriter(str(path)), str(path), title, lang, pages, family, paint
+    )
     logger.debug("wrote %d-page document %s", written, path)
     return written
+
+
+def _paint_into(
+    writer: QPdfWriter,
+    target: str,
+    title: str,
+    lang: str,
+    total: int,
+    family: str,
+    paint: Painter,
+) -> int:
+    flow = Flow(_prepared(writer, title), lang, total, family)
+    if not flow.painter.isActive():
+        raise OSError(errno.EACCES, "cannot be opened for writing", target)
+    paint(flow)
+    return flow.finish()
 
 
 def _prepared(writer: QPdfWriter, title: str) -> QPdfWriter:
@@ -102,7 +114,7 @@ class Flow:
         font.setBold(bold)
         # Without ligatures "fi" stays two letters, so copied or extracted text
         # reads as written.
-        font.setFeature(QFont.Tag("liga"), 0)
+        font.setStyleStrategy(QFont.StyleStrategy.PreferNoShaping)
         return font
 
     def line_height(self, points: float, bold: bool = False) -> float:
