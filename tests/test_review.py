@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pydicom
 import pytest
 
 from app.cli import main
@@ -26,6 +27,7 @@ from reporting.review import (
     write_review,
 )
 from reporting.review_pdf import write_review_pdf
+from reporting.sr import write_sr
 from reporting.training import TrainingFolderError, find_training_cases
 from tests.review_readings import EXPECTED_LOA_MM, EXPECTED_SD_MM, perturbed_reading
 from viewer.demo_case import EXPECTED_CASE, write_demo_case
@@ -35,9 +37,13 @@ WHEN = datetime.datetime(2026, 12, 4, 9, 30, tzinfo=datetime.UTC)
 
 
 @pytest.fixture(scope="module")
-def reading_a(tmp_path_factory) -> dict:
-    folder = write_demo_case(tmp_path_factory.mktemp("demo"), size=32, slices=8)
-    case = json.loads((folder / EXPECTED_CASE).read_text(encoding="utf-8"))
+def demo_folder(tmp_path_factory) -> Path:
+    return write_demo_case(tmp_path_factory.mktemp("demo"), size=32, slices=8)
+
+
+@pytest.fixture(scope="module")
+def reading_a(demo_folder) -> dict:
+    case = json.loads((demo_folder / EXPECTED_CASE).read_text(encoding="utf-8"))
     case["reader"] = "Dr A. First"
     return case
 
@@ -242,6 +248,32 @@ def test_compare_writes_the_review_pdf_and_file(reading_a, reading_b, tmp_path, 
     assert written["summary"]["bias_mm"] == pytest.approx(1.0)
     text = pdf_text(out_pdf)
     assert "Minor discrepancy" in text and "Comment: L1 slightly long" in text
+
+
+def test_review_of_a_measurement_report_against_a_case_file(
+    demo_folder, reading_a, reading_b, tmp_path, capsys
+):
+    headers = {
+        str(ds.SOPInstanceUID): ds
+        for ds in (
+            pydicom.dcmread(path, stop_before_pixels=True)
+            for path in sorted(demo_folder.rglob("*.dcm"))
+        )
+    }
+    report = tmp_path / "first.dcm"
+    write_sr(report, reading_a, headers)
+    b = tmp_path / "second.json"
+    b.write_text(json.dumps(reading_b), encoding="utf-8")
+    out = tmp_path / "review.json"
+    assert main(["compare", str(report), str(b), "--review-json", str(out)]) == 0
+    review = json.loads(out.read_text(encoding="utf-8"))
+    assert review["reading_a"]["source"] == "first.dcm"
+    assert review["reading_a"]["reader"] == "Dr A. First"
+    l3 = values_of(review, "L3")["T1"]
+    assert (l3["a_mm"], l3["b_mm"], l3["in_noise_band"]) == (20.0, 30.0, False)
+    assert review["targets"]["only_a"] == ["L4"]
+    assert review["summary"]["n_pairs"] == 12
+    assert review["summary"]["bias_mm"] == pytest.approx(1.0)
 
 
 def test_compare_refuses_a_score_without_an_output(reading_a, tmp_path, capsys):
