@@ -67,8 +67,12 @@ class ReviewController(QObject):
 
     @property
     def own(self) -> Any:
-        """The reviewer's reading state (previews included)."""
-        return self.session.reading.state
+        """The reviewer's committed reading state.
+
+        A caliper still being dragged is a preview, not a measurement: it must not
+        reveal the other reader's value while the reviewer is still placing it.
+        """
+        return self.session.reading.committed_state
 
     def open_reading(self, path: Path, mode: ReviewMode) -> None:
         """Review the reading in ``path`` (case file or SR) in ``mode``.

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from measurement.review_state import ReviewMode
@@ -110,8 +111,23 @@ def test_blind_mode_hides_the_other_reading_until_the_reviewer_measures(
     assert dock.categories.rowCount() == 0
     assert "shown once every lesion is measured" in dock.summary.text()
 
-    # The reviewer measures L1 at the current study with the mouse.
-    measure(qtbot, window, current, l1, "current")
+    # The reviewer drags a caliper across L1 at the current study with the mouse;
+    # while the button is down nothing is revealed, on release it is.
+    place = l1["studies"]["current"]
+    look_at(current, place["centre_lps_mm"])
+    window.measure_tools.chooser.current = "L1"
+    window.measure_tools.set_mode("caliper")
+    start, end = (
+        widget_point(current, p) for p in place["long_axis_end_points_lps_mm"]
+    )
+    qtbot.mousePress(current, Qt.MouseButton.LeftButton, pos=start)
+    for t in (0.3, 0.6, 1.0):
+        qtbot.mouseMove(current, start + (end - start) * t)
+    assert window.reading_session.reading.state.measurements  # the preview
+    assert dock.cell_text(dock.row_of("L1", "T2"), 2) == "hidden"
+    assert other_pixels(current, middle) == 0
+    qtbot.mouseRelease(current, Qt.MouseButton.LeftButton, pos=end)
+    window.measure_tools.set_mode("none")
     own = window.reading_session.reading.state.cell_measurements("L1", "T2")
     assert len(own) == 1
 
