@@ -236,15 +236,19 @@ def install_review(window: MainWindow) -> ReviewController:
     bar = QToolBar("Review")
     bar.setObjectName("review-toolbar")
     window.addToolBar(bar)
-    for text, mode in (
-        ("Review reading…", ReviewMode.BLIND),
-        ("Training reference…", ReviewMode.TRAINING),
+    for name, text, mode in (
+        ("review_action", "Review reading…", ReviewMode.BLIND),
+        ("training_action", "Training reference…", ReviewMode.TRAINING),
     ):
         action = QAction(text, window)
+        action.setToolTip(
+            "Open another reader's reading of this case (case file or DICOM SR)"
+        )
         action.triggered.connect(
             lambda _c=False, m=mode: _choose_reading(window, controller, dock, m)
         )
         bar.addAction(action)
+        setattr(window, name, action)
     controller.changed.connect(lambda: _show_dock(dock, controller.state is not None))
     window.review_dock = dock  # type: ignore[attr-defined]
     return controller

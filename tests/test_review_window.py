@@ -80,13 +80,38 @@ def centre_of_axis(lesion: dict, label: str) -> list[float]:
 
 
 def test_blind_mode_hides_the_other_reading_until_the_reviewer_measures(
-    qtbot, demo, truth, other_reading
+    qtbot, demo, truth, other_reading, tmp_path, monkeypatch
 ):
     window = open_window(qtbot, demo)
     window.measure_tools.chooser = TruthChooser(truth)
     controller, dock = window.review, window.review_dock
-    controller.start(other_reading, ReviewMode.BLIND, "first.json")
+    assert not dock.isVisible()
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "nadir-case/1"', encoding="utf-8")
+    warnings = []
+    monkeypatch.setattr(
+        "app.review_mode.QMessageBox.warning",
+        lambda _parent, _title, text: warnings.append(text),
+    )
+    monkeypatch.setattr(
+        "app.review_mode.QFileDialog.getOpenFileName",
+        lambda *args, **kwargs: (str(broken), ""),
+    )
+    window.review_action.trigger()
+    assert warnings == [
+        f"{broken}: not valid JSON at line 1 column 26: " + ("Expecting ',' delimiter")
+    ]
+    assert controller.state is None and not dock.isVisible()
+    first = tmp_path / "first.json"
+    first.write_text(json.dumps(other_reading), encoding="utf-8")
+    monkeypatch.setattr(
+        "app.review_mode.QFileDialog.getOpenFileName",
+        lambda *args, **kwargs: (str(first), ""),
+    )
+    window.review_action.trigger()
     assert dock.isVisible()
+    assert controller.state.mode is ReviewMode.BLIND
+    assert controller.state.source == "first.json"
     current = window.viewports[0]
     assert window.reading_session.timepoint_of(current).id == "T2"
     l1, l2 = truth["L1"], truth["L2"]
@@ -162,7 +187,7 @@ def test_blind_mode_hides_the_other_reading_until_the_reviewer_measures(
 
 
 def test_training_shows_the_score_and_both_readings_after_finishing(
-    qtbot, demo, truth, other_reading, tmp_path
+    qtbot, demo, truth, other_reading, tmp_path, monkeypatch
 ):
     window = open_window(qtbot, demo)
     window.measure_tools.chooser = TruthChooser(truth)
@@ -220,11 +245,21 @@ def test_training_shows_the_score_and_both_readings_after_finishing(
     # Export: the review file and PDF hold the pair and the verdict.
     dock.score_box.setCurrentIndex(dock.score_box.findData("minor"))
     dock.comment.setPlainText("Only one target measured.")
-    score_key, comment, _ = dock.verdict()
+    dock.reviewer.setText("Dr T. Teacher")
     pdf, review_json = tmp_path / "review.pdf", tmp_path / "review.json"
-    controller.export(pdf, review_json, score_key, comment, "Dr T. Teacher")
+    monkeypatch.setattr(
+        "app.review_dock.QFileDialog.getSaveFileName",
+        lambda *args, **kwargs: (str(pdf), ""),
+    )
+    dock.export_button.click()
+    assert window.statusBar().currentMessage() == f"Review exported: {pdf}"
     review = json.loads(review_json.read_text(encoding="utf-8"))
-    assert review["peer_review"]["score"] == "minor"
+    assert review["peer_review"] == {
+        "score": "minor",
+        "score_text": "Minor discrepancy",
+        "comment": "Only one target measured.",
+        "reviewer": "Dr T. Teacher",
+    }
     assert review["reading_a"]["source"] == "teacher.json"
     assert review["targets"]["only_a"] == ["L2", "L3", "L4", "L5"]
     l1 = next(x for x in review["lesions"] if x["a"] == "L1")
