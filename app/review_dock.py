@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDockWidget,
+    QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -86,6 +87,17 @@ class ReviewDock(QDockWidget):
         self.summary.setWordWrap(True)
         self.training = QLabel()
         self.training.setWordWrap(True)
+        self.tolerance = QDoubleSpinBox()
+        self.tolerance.setRange(0.0, 50.0)
+        self.tolerance.setSingleStep(0.5)
+        self.tolerance.setDecimals(1)
+        self.tolerance.setSuffix(" mm")
+        self.tolerance.setValue(controller.training_tolerance_mm)
+        self.tolerance.setToolTip(
+            "A trainee diameter this close to the teacher's counts as right"
+        )
+        self.tolerance.valueChanged.connect(controller.set_training_tolerance)
+        self.tolerance_label = QLabel("Tolerance")
         self.score_box = QComboBox()
         for key, text in SCORE_ITEMS:
             self.score_box.addItem(text, key)
@@ -93,7 +105,7 @@ class ReviewDock(QDockWidget):
         self.comment.setPlaceholderText("Comment on the reading")
         self.comment.setMaximumHeight(70)
         self.reviewer = QLineEdit()
-        self.reviewer.setPlaceholderText("Reviewer")
+        self.reviewer.setPlaceholderText("Your name (reader of your reading)")
         self.export_button = QPushButton("Export review…")
         self.export_button.clicked.connect(self.choose_export)
 
@@ -103,6 +115,8 @@ class ReviewDock(QDockWidget):
         top = QHBoxLayout()
         top.addWidget(QLabel("Mode"))
         top.addWidget(self.mode_box, 1)
+        top.addWidget(self.tolerance_label)
+        top.addWidget(self.tolerance)
         top.addWidget(self.finish_button)
         layout.addWidget(self.heading)
         layout.addLayout(top)
@@ -154,6 +168,9 @@ class ReviewDock(QDockWidget):
             self.training.setText("")
             return
         self.mode_box.setCurrentIndex(self.mode_box.findData(state.mode))
+        training = state.mode is ReviewMode.TRAINING
+        self.tolerance.setVisible(training)
+        self.tolerance_label.setVisible(training)
         hidden = state.hidden_count(controller.own)
         who = state.other.reader or "another reader"
         text = f"Reviewing {state.source or 'a reading'} by {who}, {state.mode.value}."

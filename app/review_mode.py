@@ -102,6 +102,11 @@ class ReviewController(QObject):
             self.state.mode = mode
             self._refresh()
 
+    def set_training_tolerance(self, tolerance_mm: float) -> None:
+        """The teacher's tolerance for a trainee's diameter, in mm."""
+        self.training_tolerance_mm = tolerance_mm
+        self._refresh()
+
     def finish(self) -> None:
         """End the blind reading: show everything of the other reading."""
         if self.state is not None:
@@ -144,9 +149,12 @@ class ReviewController(QObject):
         state = self.state
         if state is None:
             raise RuntimeError("no reading is under review")
+        own = state.aligned_case(self.own)
+        if reviewer and not own.get("reader"):
+            own["reader"] = reviewer
         return build_review(
             state.other_case,
-            state.aligned_case(self.own),
+            own,
             PeerReview(score, comment, reviewer),
             source_a=state.source,
             source_b="this reading",

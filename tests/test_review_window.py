@@ -223,6 +223,19 @@ def test_training_shows_the_score_and_both_readings_after_finishing(
         "Training score 73.3%: selection 20.0%, measurements within 2 mm 3 of 3, "
         "responses 100.0%."
     )
+    # The teacher tightens the tolerance: a diameter off by more than 0.01 mm
+    # no longer counts.
+    dock.tolerance.setValue(0.0)
+    tight = controller.training_score()
+    assert controller.training_tolerance_mm == 0.0
+    off = [
+        v
+        for lesion in tight["comparison"]["lesions"]
+        for v in lesion["values"]
+        if lesion["a"] == "L1" and abs(v["diff_mm"]) > 1e-9
+    ]
+    assert tight["measurements_within"] == 3 - len(off)
+    dock.tolerance.setValue(2.0)
     overall = [
         [dock.categories.item(r, c).text() for c in range(5)]
         for r in range(dock.categories.rowCount())
@@ -245,7 +258,7 @@ def test_training_shows_the_score_and_both_readings_after_finishing(
     # Export: the review file and PDF hold the pair and the verdict.
     dock.score_box.setCurrentIndex(dock.score_box.findData("minor"))
     dock.comment.setPlainText("Only one target measured.")
-    dock.reviewer.setText("Dr T. Teacher")
+    dock.reviewer.setText("Dr T. Trainee")
     pdf, review_json = tmp_path / "review.pdf", tmp_path / "review.json"
     monkeypatch.setattr(
         "app.review_dock.QFileDialog.getSaveFileName",
@@ -258,9 +271,10 @@ def test_training_shows_the_score_and_both_readings_after_finishing(
         "score": "minor",
         "score_text": "Minor discrepancy",
         "comment": "Only one target measured.",
-        "reviewer": "Dr T. Teacher",
+        "reviewer": "Dr T. Trainee",
     }
     assert review["reading_a"]["source"] == "teacher.json"
+    assert review["reading_b"]["reader"] == "Dr T. Trainee"
     assert review["targets"]["only_a"] == ["L2", "L3", "L4", "L5"]
     l1 = next(x for x in review["lesions"] if x["a"] == "L1")
     assert [v["a_mm"] for v in l1["timepoints"]] == [24.0, 14.0, 20.0]
