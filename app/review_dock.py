@@ -241,7 +241,10 @@ class ReviewDock(QDockWidget):
                 if agree is False:
                     item.setBackground(DISAGREE_BACKGROUND)
                 self.categories.setItem(n, column, item)
-        self.summary.setText(summary_text(result["summary"], result["targets"]))
+        self.summary.setText(
+            summary_text(result["summary"], result["targets"])
+            + changes_text(result["changes"])
+        )
 
     def _fill_training(self) -> None:
         try:
@@ -317,6 +320,22 @@ def summary_text(summary: Mapping[str, Any], targets: Mapping[str, Any]) -> str:
     only_other = ", ".join(targets["only_a"]) or "–"
     only_yours = ", ".join(targets["only_b"]) or "–"
     return text + f" Targets differ: only other {only_other}; only yours {only_yours}."
+
+
+def changes_text(changes: Mapping[str, Any]) -> str:
+    """Each reading's changes between timepoints inside the noise band, if any."""
+    parts = []
+    for key, who in (("a", "other"), ("b", "yours")):
+        inside = [
+            f"{c['lesion']} {c['from']}→{c['to']} {c['change_pct']:+.1f}%"
+            for c in changes[key]
+            if c["in_noise_band"]
+        ]
+        if inside:
+            parts.append(f"{who}: {', '.join(inside)}")
+    if not parts:
+        return ""
+    return "\nChanges inside the noise band (maybe noise): " + "; ".join(parts) + "."
 
 
 def _table(header: list[str]) -> QTableWidget:

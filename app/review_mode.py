@@ -29,8 +29,10 @@ from PySide6.QtWidgets import (
 
 from app.measure_tools import half_slice_mm
 from app.reading_session import study_of
+from measurement.case import parse_case
 from measurement.compare import compare_readings, score_training
 from measurement.model import Measurement, Tool
+from measurement.noise import lesion_changes
 from measurement.review_state import ReviewMode, ReviewRow, ReviewState
 from measurement.serial import CaseError
 from viewer.viewport import Viewport
@@ -122,6 +124,10 @@ class ReviewController(QObject):
     def comparison(self) -> dict[str, Any] | None:
         """The full comparison, once nothing of the other reading is hidden.
 
+        Besides :func:`~measurement.compare.compare_readings`' result, ``changes``
+        holds each reading's lesion changes between timepoints against the noise
+        band (``a`` the other reading, ``b`` yours).
+
         Raises :class:`~measurement.case_fields.CaseFormatError` naming the field
         while the reviewer's reading is not yet a complete case (a target not
         measured at the baseline, say).
@@ -129,7 +135,13 @@ class ReviewController(QObject):
         state = self.state
         if state is None or not state.all_revealed(self.own):
             return None
-        return compare_readings(state.other_case, state.aligned_case(self.own))
+        aligned = state.aligned_case(self.own)
+        result = compare_readings(state.other_case, aligned)
+        result["changes"] = {
+            "a": lesion_changes(parse_case(state.other_case)),
+            "b": lesion_changes(parse_case(aligned)),
+        }
+        return result
 
     def training_score(self) -> dict[str, Any] | None:
         """The trainee's score, once a training reading is finished."""

@@ -17,6 +17,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
+from app.review_dock import changes_text
 from measurement.review_state import ReviewMode
 from tests.test_measure_demo import (
     PIXEL_MM,
@@ -251,6 +252,9 @@ def test_training_shows_the_score_and_both_readings_after_finishing(
         if dock.categories.item(r, 1).text() == "New lesions"
     ]
     assert new[1] == ["T2", "New lesions", "yes", "no", "NO"]
+    # Every change of the demo's targets is larger than the noise band (the
+    # smallest is L4's +35.7%), and so are the trainee's L1 changes.
+    assert "Changes inside the noise band" not in dock.summary.text()
     look_at(current, truth["L1"]["studies"]["current"]["centre_lps_mm"])
     assert other_pixels(current, centre_of_axis(truth["L1"], "current")) > 0
     assert controller.painted[id(current)] == ["L1"]
@@ -290,3 +294,38 @@ def test_training_shows_the_score_and_both_readings_after_finishing(
         ).stdout
         assert "Minor discrepancy" in text
         assert "Comment: Only one target measured." in text
+
+
+def test_changes_inside_the_noise_band_are_named_per_reading():
+    changes = {
+        "a": [
+            {
+                "lesion": "L3",
+                "from": "T0",
+                "to": "T1",
+                "change_pct": -6.25,
+                "in_noise_band": True,
+            },
+            {
+                "lesion": "L3",
+                "from": "T1",
+                "to": "T2",
+                "change_pct": -40.0,
+                "in_noise_band": False,
+            },
+        ],
+        "b": [
+            {
+                "lesion": "L1",
+                "from": "T1",
+                "to": "T2",
+                "change_pct": 24.9,
+                "in_noise_band": True,
+            },
+        ],
+    }
+    assert changes_text(changes) == (
+        "\nChanges inside the noise band (maybe noise): other: L3 T0→T1 -6.2%; "
+        "yours: L1 T1→T2 +24.9%."
+    )
+    assert changes_text({"a": [], "b": []}) == ""
