@@ -33,6 +33,7 @@ from measurement.case import parse_case
 from measurement.compare import compare_readings, score_training
 from measurement.model import Measurement, Tool
 from measurement.noise import lesion_changes
+from measurement.reading import Change
 from measurement.review_state import ReviewMode, ReviewRow, ReviewState
 from measurement.serial import CaseError
 from viewer.viewport import Viewport
@@ -63,7 +64,7 @@ class ReviewController(QObject):
         self.painted: dict[int, list[str]] = {}
         for viewport in window.viewports:
             viewport.add_overlay(self.paint)
-        session.changed.connect(lambda _change: self._refresh())
+        session.changed.connect(self._on_change)
 
     # ------------------------------------------------------------ workflow
 
@@ -233,6 +234,11 @@ class ReviewController(QObject):
             label = f"{mark.lesion_id} {_other_label(mark)}"
             anchor = max(widget, key=lambda p: p.x()) + QPointF(8, 4)
             painter.drawText(QRectF(anchor.x(), anchor.y(), 220, 18), label)
+
+    def _on_change(self, change: Change) -> None:
+        # Only the committed reading reveals anything; a preview changes nothing.
+        if not change.transient:
+            self._refresh()
 
     def _refresh(self) -> None:
         for viewport in self.window.viewports:
