@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from app import commands, logs
 logger = logging.getLogger(__name__)
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+WINDOW_COMMANDS = (None, "open", "demo")
 
 
 class UsageError(Exception):
@@ -74,6 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         logs.configure(args.log_level)
+        if args.screenshot and args.command not in WINDOW_COMMANDS:
+            raise UsageError(
+                "--screenshot renders the window; use it with 'nadir', "
+                "'nadir open' or 'nadir demo'"
+            )
         if args.command is None:
             from app.gui import run_window
 
@@ -84,6 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader piped the output into a pager that closed early.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -362,6 +362,11 @@ class ReadingSession(QObject):
         opened = open_case(path)
         self.reading.execute(ReplaceReading(opened.committed_state, Path(path).name))
 
+    def open_case_dict(self, case: dict[str, Any], name: str) -> None:
+        """Replace the reading with a case read elsewhere, e.g. from an SR."""
+        opened = Reading.from_case(case)
+        self.reading.execute(ReplaceReading(opened.committed_state, name))
+
     def choose_save_case(self) -> None:
         """Ask where to save the case file and save it."""
         name, _ = QFileDialog.getSaveFileName(
