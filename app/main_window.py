@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from app import paths, workers
 from app.export_action import install_export
 from app.reading_session import install_reading
+from app.review_mode import install_review
 from viewer.hanging import hang
 from viewer.linker import Linker
 from viewer.sync import registration_link
@@ -142,6 +143,7 @@ class MainWindow(QMainWindow):
         self._pending_readings: list[Path] = []
         self.case_loaded.connect(self._open_pending_readings)
         self.export_action = install_export(self)
+        self.review = install_review(self)
         self._docks_sized = False
         self.set_layout("1x2")
         self._restore_settings()
