@@ -141,6 +141,7 @@ def _write_review(
 def format_comparison(result: dict[str, Any], name_a: str, name_b: str) -> str:
     """The comparison as plain text."""
     out = [f"A: {name_a} (reference)", f"B: {name_b}"]
+    out += [f"Warning: {warning}" for warning in result.get("warnings", [])]
     low, high = result["noise_band_pct"]
     band = f"{low:+.0f}% to {high:+.0f}%"
     table = [["lesion", "timepoint", "A (mm)", "B (mm)", "B-A (mm)", "B-A (%)", "band"]]
