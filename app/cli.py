@@ -48,19 +48,23 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
         name = module.NAME
         module.add_parser(sub)
         modules[name] = module
-    for subparser in sub.choices.values():
+    for name, subparser in sub.choices.items():
         # The global options are accepted after the sub-command too.
-        _add_global_options(subparser, defaults=False)
+        _add_global_options(subparser, defaults=False, window=name in WINDOW_COMMANDS)
     return parser, modules
 
 
-def _add_global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
-    parser.add_argument(
-        "--screenshot",
-        metavar="FILE",
-        default=None if defaults else argparse.SUPPRESS,
-        help="render the main window to FILE (PNG) once the case has loaded, then exit",
-    )
+def _add_global_options(
+    parser: argparse.ArgumentParser, defaults: bool, window: bool = True
+) -> None:
+    if window:
+        parser.add_argument(
+            "--screenshot",
+            metavar="FILE",
+            default=None if defaults else argparse.SUPPRESS,
+            help="render the main window to FILE (PNG) once the case has loaded, "
+            "then exit",
+        )
     parser.add_argument(
         "--log-level",
         default="INFO" if defaults else argparse.SUPPRESS,

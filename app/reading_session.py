@@ -160,8 +160,12 @@ class ReadingSession(QObject):
         self.study_uids = tuple(sorted(s.study_uid for s in studies))
         initial = ReadingState(patient_id=patient_id, timepoints=timepoints)
         try:
-            workspace = Workspace.for_studies(paths.workspace_dir(), self.study_uids)
+            sources = list(getattr(self.window, "opened_paths", []))
+            workspace = Workspace.for_studies(
+                paths.workspace_dir(), self.study_uids, sources
+            )
             stored = workspace.load()
+            workspace.remember_sources(sources)
         except WorkspaceError as error:
             logger.warning("%s", error)
             self.window.statusBar().showMessage(f"Not saved: {error}")

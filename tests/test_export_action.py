@@ -93,3 +93,27 @@ def test_case_file_and_exported_report_open_with_the_images(
         lengths, abs=0.05
     )
     assert [x.id for x in restored.lesions] == [x.id for x in reading.lesions]
+
+
+def test_a_workspace_exports_from_the_command_line_without_naming_the_studies(
+    qtbot, demo, tmp_path, private_data_dir
+):
+    import sys
+    from pathlib import Path
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_paths([demo, demo / "expected_case.json"])
+    workspace = window.reading_session.workspace.path
+    window.close()
+    out = tmp_path / "from-workspace"
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "export", str(workspace), "--out", str(out)],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (out / "dicom" / "measurement-report.dcm").is_file()
+    assert len(json.loads((out / "case.json").read_text())["lesions"]) == 7
