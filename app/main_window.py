@@ -575,10 +575,14 @@ class MainWindow(QMainWindow):
     def _fill_comparisons(self) -> None:
         self.comparison_box.clear()
         studies = self.patient.studies
-        self._comparison_indices = list(range(len(studies) - 1))
+        current = hang(studies).current_study
+        self._comparison_indices = [i for i in range(len(studies)) if i != current]
         for index in self._comparison_indices:
             study = studies[index]
             role = "baseline" if index == 0 else "prior"
+            if study.study_date == studies[current].study_date:
+                # a same-day study is told apart by what it is
+                role = f"same day, {study.study_description or 'other study'}"
             self.comparison_box.addItem(f"{_date(study.study_date)} ({role})")
 
     def _on_comparison_chosen(self, box_index: int) -> None:
