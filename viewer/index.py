@@ -26,7 +26,6 @@ from viewer.headers import (
     FrameKeys,
     Header,
     HeaderError,
-    float_or_none,
     has,
     int_or_none,
     raw,
@@ -69,7 +68,9 @@ class Series:
 
     ``files`` has one entry per frame, in the order found; the loader sorts them
     along the slice normal. ``stack_id`` is '' for an unsplit series, otherwise a
-    label telling this stack apart from its siblings.
+    label telling this stack apart from its siblings. ``slice_thickness_mm`` is
+    the LARGEST Slice Thickness of the stack: RECIST 1.1 (3.1.1) ties
+    measurability to it, so a stack with 4 mm and 7 mm parts counts as 7 mm.
     """
 
     series_instance_uid: str
@@ -397,12 +398,10 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
         refused = _photometric_refusal(first_keys.photometric)
         if refused:
             notes.append(refused)
+        # The thickest slice decides measurability (RECIST 1.1 3.1.1); a frame
+        # without Slice Thickness of its own has none (secondary captures).
         thicknesses = [r.slice_thickness_mm for r in refs if r.slice_thickness_mm]
-        thickness = (
-            max(set(thicknesses), key=thicknesses.count)
-            if thicknesses
-            else float_or_none(raw(ds, "SliceThickness"))
-        )
+        thickness = max(thicknesses) if thicknesses else None
         out.append(
             Series(
                 **base,

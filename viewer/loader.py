@@ -189,6 +189,7 @@ class SeriesLoader:
             info=series_info(ds, thickness),
             single_slice_step_mm=thickness or 1.0,
             warnings=tuple(dict.fromkeys(warnings)),
+            slice_thicknesses_mm=tuple(r.slice_thickness_mm for r in self.refs),
         )
         self._loaded = np.zeros(len(self.refs), dtype=bool)
         self._claimed = np.zeros(len(self.refs), dtype=bool)
