@@ -116,7 +116,9 @@ def test_ge_head_tilt_and_irregular_spacing(everything: ScanResult) -> None:
     # Files 01-14 are 4 mm thick, 15-28 7 mm; the series counts as 7 mm.
     assert volume.slice_thicknesses_mm == (4.0,) * 14 + (7.0,) * 14
     assert series.slice_thickness_mm == volume.info.slice_thickness_mm == 7.0
-    assert not volume.is_uniform and volume.warnings == ()
+    assert not volume.is_uniform
+    # What the index says about tilt, steps and thickness, and nothing else.
+    assert volume.warnings == tuple(series.notes) and len(series.notes) == 3
     assert volume.column_cosine.tolist() == pytest.approx(
         [0, 0.9483, -0.3173], abs=1e-4
     )

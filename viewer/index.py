@@ -18,7 +18,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from pydicom.dataset import Dataset
 
 from viewer.headers import (
@@ -34,7 +33,8 @@ from viewer.headers import (
     text,
 )
 from viewer.sources import Location, resolve_file_id, walk
-from viewer.stacking import classify_orientation, normal_of, slice_gaps, split
+from viewer.stack_notes import geometry_notes
+from viewer.stacking import classify_orientation, split
 
 logger = logging.getLogger(__name__)
 
@@ -442,11 +442,5 @@ def _stack_notes(refs: list[FileRef], keys: FrameKeys) -> list[str]:
             "no Image Position/Orientation (Patient): shown as a flat image without "
             "patient geometry"
         )
-    elif len(located) > 2 and located[0].orientation is not None:
-        normal = normal_of(located[0].orientation)
-        pairs = sorted(
-            (float(normal @ np.asarray(r.position_lps_mm)), r.slice_thickness_mm)
-            for r in located
-        )
-        notes.extend(slice_gaps([p[0] for p in pairs], [p[1] for p in pairs]))
+    notes.extend(geometry_notes(refs))
     return notes
