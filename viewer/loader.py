@@ -30,7 +30,7 @@ from viewer.presentation import (
     window_presets,
 )
 from viewer.stacking import StackError, sort_along_normal
-from viewer.volume import Volume
+from viewer.volume import VoiLut, Volume, WindowPreset
 
 logger = logging.getLogger(__name__)
 
@@ -156,12 +156,7 @@ class SeriesLoader:
         except DecodeError as error:
             raise LoadError(f"{self.refs[0].display}: {error}") from None
         spacing, calib = calibration(ds, self.refs[0].pixel_spacing_mm)
-        presets = window_presets(ds, _frame_groups(ds, self.refs[0].frame))
-        luts = voi_luts(ds)
-        presets += [
-            lut_window(lut, self.refs[0].rescale_slope, self.refs[0].rescale_intercept)
-            for lut in luts
-        ]
+        presets, luts = self._presets(ds)
         thickness = series.slice_thickness_mm
         warnings += series.notes
         if "ModalityLUTSequence" in ds:
@@ -197,6 +192,29 @@ class SeriesLoader:
         self._done = 0
         self._order: list[int] = []
         self._next_index = 0
+
+    def _presets(self, first: Any) -> tuple[list[WindowPreset], list[VoiLut]]:
+        """Windows and VOI LUTs of the middle slice, the one shown first.
+
+        Scanners window each slice for its own content; an edge slice of a head
+        MR holds mostly air, so its window saturates the brain (PS3.3 C.11.2).
+        """
+        middle = self.refs[len(self.refs) // 2]
+        ds = first
+        if middle.location != self.refs[0].location:
+            try:
+                ds = read_header(middle.location).dataset
+            except HeaderError as error:
+                logger.warning(
+                    "middle slice header unreadable, using the first: %s", error
+                )
+        presets = window_presets(ds, _frame_groups(ds, middle.frame))
+        luts = voi_luts(ds)
+        presets += [
+            lut_window(lut, middle.rescale_slope, middle.rescale_intercept)
+            for lut in luts
+        ]
+        return presets, luts
 
     # ------------------------------------------------------------ public API
 
