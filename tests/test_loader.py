@@ -275,7 +275,12 @@ def test_load_from_zip_member(tmp_path: Path) -> None:
 def test_load_series_from_paths_refuses_several_stacks(tmp_path: Path) -> None:
     stack(tmp_path / "a", 2)
     stack(tmp_path / "b", 2, series_uid="1.2.3.4")
-    with pytest.raises(LoadError, match="2 stacks found"):
+    message = (
+        r"^2 image stacks found: 2024-01-01 10:15 series 3 Axial 2 mm \(2 images\); "
+        r"2024-01-01 10:15 series 3 Axial 2 mm \(2 images\)\. Pass the folder of "
+        r"one series \('nadir index' lists them\)$"
+    )
+    with pytest.raises(LoadError, match=message):
         load_series(tmp_path)
     assert load_series(tmp_path / "b").shape == (2, 6, 8)
 

@@ -230,3 +230,19 @@ def test_nadir_index_lists_every_series_and_problem(
     assert out.count("\n    Series ") == len(everything.all_series())
     assert f"Problems ({len(everything.problems)}):" in out
     assert "SOURCES.md: not a DICOM file" in out
+    # The 348 files missing from the Philips CD are counted per folder.
+    cd = "philips_ct_phantom_2studies_cd"
+    grouped = [line for line in out.splitlines() if " are missing" in line]
+    assert grouped == [
+        f"  {cd}/DICOM/S21570/S2020: 141 files named by {cd}/DICOMDIR and "
+        f"{cd}/DICOM/S21570/DIRFILE are missing",
+        f"  {cd}/DICOM/S21570/S2030: 141 files named by {cd}/DICOMDIR and "
+        f"{cd}/DICOM/S21570/DIRFILE are missing",
+        f"  {cd}/DICOM/S21570/S4010: 7 files named by {cd}/DICOMDIR and "
+        f"{cd}/DICOM/S21570/DIRFILE are missing",
+        f"  {cd}/DICOM/S21610/S3010: 59 files named by {cd}/DICOMDIR and "
+        f"{cd}/DICOM/S21610/DIRFILE are missing",
+    ]
+    assert "but missing" not in out
+    # The localizer of 256 rows x 512 columns is printed as such.
+    assert "Series 100 CT (no description) 1 image 256x512 px 0.9766x0.9766 mm" in out

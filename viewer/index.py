@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from pydicom.dataset import Dataset
 
 from viewer.headers import (
@@ -33,7 +34,7 @@ from viewer.headers import (
     text,
 )
 from viewer.sources import Location, resolve_file_id, walk
-from viewer.stack_notes import geometry_notes
+from viewer.stack_notes import geometry_notes, sorted_along_normal
 from viewer.stacking import classify_orientation, split
 
 logger = logging.getLogger(__name__)
@@ -56,10 +57,16 @@ _PHOTOMETRIC_LOADABLE = frozenset({"MONOCHROME1", "MONOCHROME2"})
 
 @dataclass(frozen=True)
 class Problem:
-    """A file that was left out, and why (``archive.zip!member`` inside zips)."""
+    """A file that was left out, and why (``archive.zip!member`` inside zips).
+
+    ``missing_from`` is set for a file that a DICOMDIR (or a chained directory
+    file) names but the medium lacks: the directory file that names it, so a
+    printout can count the missing files per folder instead of listing each.
+    """
 
     path: str
     reason: str
+    missing_from: str = ""
 
 
 @dataclass
@@ -68,7 +75,11 @@ class Series:
 
     ``files`` has one entry per frame, in the order found; the loader sorts them
     along the slice normal. ``stack_id`` is '' for an unsplit series, otherwise a
-    label telling this stack apart from its siblings. ``slice_thickness_mm`` is
+    label telling this stack apart from its siblings. ``rows`` and ``columns``
+    are Rows (0028,0010) and Columns (0028,0011); ``pixel_spacing_mm`` is Pixel
+    Spacing (row, column); ``slice_steps_mm`` the smallest and largest distance
+    between successive slice centres along the normal (None for one slice or
+    without positions). ``slice_thickness_mm`` is
     the LARGEST Slice Thickness of the stack: RECIST 1.1 (3.1.1) ties
     measurability to it, so a stack with 4 mm and 7 mm parts counts as 7 mm.
     """
@@ -84,6 +95,8 @@ class Series:
     frame_of_reference_uid: str = ""
     rows: int = 0
     columns: int = 0
+    pixel_spacing_mm: tuple[float, float] | None = None
+    slice_steps_mm: tuple[float, float] | None = None
     files: list[FileRef] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     is_volume: bool = False
@@ -158,7 +171,8 @@ def scan(
     queue = list(dict.fromkeys(walk(paths, raw_problems)))
     seen = set(queue)
     roots: dict[Location, str] = {}
-    missing: set[str] = set()
+    # Missing files named by directory files: lower-case path -> directory file.
+    missing: dict[str, str] = {}
     builder = _TreeBuilder()
     done = 0
     with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="nadir-scan") as pool:
@@ -188,7 +202,8 @@ def scan(
                 progress(done, len(queue))
         for future in ahead.values():
             future.cancel()
-    result = ScanResult(builder.build(), [Problem(p, r) for p, r in raw_problems])
+    problems = [Problem(p, r, missing.get(p.lower(), "")) for p, r in raw_problems]
+    result = ScanResult(builder.build(), problems)
     logger.info(
         "indexed %d files: %d patients, %d series, %d problems",
         done,
@@ -209,7 +224,7 @@ def _read(location: Location) -> Header | HeaderError:
 def _directory_targets(
     header: Header,
     roots: dict[Location, str],
-    missing: set[str],
+    missing: dict[str, str],
     problems: list[tuple[str, str]],
 ) -> list[Location]:
     """Files a DICOMDIR (or a chained Philips DIRFILE) names; missing ones reported."""
@@ -229,7 +244,7 @@ def _directory_targets(
         if not exists:
             key = target.display.lower()
             if key not in missing:
-                missing.add(key)
+                missing[key] = location.display
                 problems.append(
                     (
                         target.display,
@@ -402,6 +417,8 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
         # without Slice Thickness of its own has none (secondary captures).
         thicknesses = [r.slice_thickness_mm for r in refs if r.slice_thickness_mm]
         thickness = max(thicknesses) if thicknesses else None
+        _, distances = sorted_along_normal(refs)
+        steps = np.diff(distances)
         out.append(
             Series(
                 **base,
@@ -409,6 +426,10 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
                 slice_thickness_mm=thickness,
                 rows=first_keys.size[0],
                 columns=first_keys.size[1],
+                pixel_spacing_mm=first_ref.pixel_spacing_mm,
+                slice_steps_mm=(
+                    (float(steps.min()), float(steps.max())) if len(steps) else None
+                ),
                 files=refs,
                 notes=notes,
                 is_volume=not refused,

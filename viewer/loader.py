@@ -92,13 +92,40 @@ def _only_series(
             "no loadable image stack found"
             + (": " + "; ".join(reasons) if reasons else "")
         )
-    names = ", ".join(
-        f"series {s.series_number} {s.stack_id}".strip() for s in loadable[:6]
-    )
+    stacks = [
+        _stack_name(study.study_date, study.study_time, series)
+        for patient in result.patients
+        for study in patient.studies
+        for series in study.series
+        if series.is_volume
+    ]
+    shown = "; ".join(stacks[:_NAMED_STACKS])
+    if len(stacks) > _NAMED_STACKS:
+        shown += f"; and {len(stacks) - _NAMED_STACKS} more"
     raise LoadError(
-        f"{len(loadable)} stacks found ({names}); index with viewer.scan() and "
-        "pass one Series"
+        f"{len(stacks)} image stacks found: {shown}. Pass the folder of one series "
+        "('nadir index' lists them)"
     )
+
+
+# How many stacks a "several stacks found" message names before "and N more".
+_NAMED_STACKS = 8
+
+
+def _stack_name(study_date: str, study_time: str, series: Series) -> str:
+    """'2015-02-06 09:28 series 201 STD BRAIN 5MM (28 images)' for a message."""
+    date = (
+        f"{study_date[:4]}-{study_date[4:6]}-{study_date[6:]}"
+        if len(study_date) == 8
+        else "undated"
+    )
+    if len(study_time) >= 4 and study_time[:4].isdigit():
+        date += f" {study_time[:2]}:{study_time[2:4]}"
+    number = "-" if series.series_number is None else str(series.series_number)
+    description = series.series_description or "(no description)"
+    stack = f" [{series.stack_id}]" if series.stack_id else ""
+    images = "image" if series.count == 1 else "images"
+    return f"{date} series {number} {description}{stack} ({series.count} {images})"
 
 
 class SeriesLoader:

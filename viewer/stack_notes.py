@@ -39,14 +39,10 @@ def geometry_notes(refs: Sequence[FileRef]) -> list[str]:
     Frames without Image Position/Orientation (Patient) give only the notes
     that need no position (tilt from the header, mixed thickness).
     """
-    located = [r for r in refs if r.position_lps_mm and r.orientation]
-    distances: list[float] = []
+    located, distances = sorted_along_normal(refs)
     shear_deg: float | None = None
-    if len(located) == len(refs) and len(located) > 1:
-        normal = normal_of(located[0].orientation or ())
-        located.sort(key=lambda r: float(normal @ np.asarray(r.position_lps_mm)))
-        distances = [float(normal @ np.asarray(r.position_lps_mm)) for r in located]
-        shear_deg = _shear_deg(located, normal)
+    if len(distances) > 1:
+        shear_deg = _shear_deg(located, normal_of(located[0].orientation or ()))
     ordered = located if distances else list(refs)
     notes = []
     tilt = tilt_note(shear_deg, _header_tilt(refs))
@@ -66,6 +62,25 @@ def geometry_notes(refs: Sequence[FileRef]) -> list[str]:
         notes.append(thickness)
     notes.extend(gaps)
     return notes
+
+
+def sorted_along_normal(
+    refs: Sequence[FileRef],
+) -> tuple[list[FileRef], list[float]]:
+    """Frames in order along the slice normal and their distances along it (mm).
+
+    Both lists are empty unless every frame has Image Position and Orientation
+    (Patient); the normal is the first frame's (PS3.3 C.7.6.2.1.1).
+    """
+    located = [r for r in refs if r.position_lps_mm and r.orientation]
+    if not located or len(located) < len(refs):
+        return [], []
+    normal = normal_of(located[0].orientation or ())
+    pairs = sorted(
+        ((float(normal @ np.asarray(r.position_lps_mm)), r) for r in located),
+        key=lambda pair: pair[0],
+    )
+    return [r for _, r in pairs], [d for d, _ in pairs]
 
 
 def tilt_note(shear_deg: float | None, header_tilt_deg: float | None) -> str:
