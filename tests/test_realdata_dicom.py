@@ -193,6 +193,8 @@ def test_philips_enhanced_mr_split_by_frame_type(everything: ScanResult) -> None
         assert volume.slice_steps_mm == pytest.approx(np.full(31, 4.0), abs=1e-3)
         assert volume.voxels.dtype == np.float32
     assert "split into 2 stacks" in magnitude.notes[0]
+    assert magnitude.series_description == "B0 NS (magnitude)"
+    assert field_map.series_description == "B0 NS (field map)"
 
 
 def test_covid_and_rider_pairs(everything: ScanResult) -> None:

@@ -400,7 +400,8 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
             )
         ]
     stacks = split(entry.frames)
-    for stack in stacks:
+    kinds = _distinct_frame_types([stack.frames[0][1].frame_type for stack in stacks])
+    for stack, kind in zip(stacks, kinds, strict=True):
         refs = [ref for ref, _ in stack.frames]
         first_ref, first_keys = stack.frames[0]
         notes = []
@@ -409,6 +410,9 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
                 f"series mixes {stack.reason}: split into {len(stacks)} stacks; "
                 f"this is '{stack.label}' with {len(refs)} images"
             )
+        description = base["series_description"]
+        if kind:
+            description = f"{description} ({kind})".strip()
         notes.extend(_stack_notes(refs, first_keys))
         refused = _photometric_refusal(first_keys.photometric)
         if refused:
@@ -421,7 +425,7 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
         steps = np.diff(distances)
         out.append(
             Series(
-                **base,
+                **{**base, "series_description": description},
                 orientation=classify_orientation(first_ref.orientation),
                 slice_thickness_mm=thickness,
                 rows=first_keys.size[0],
@@ -437,6 +441,41 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
                 series_number=int_or_none(first_keys.series_number),
             )
         )
+    return out
+
+
+# Values of Frame Type (0008,9007) that name the complex component of an MR image
+# (PS3.3 C.8.13.1.1.1; Philips writes the one-letter forms).
+_COMPONENTS = {
+    "M": "magnitude",
+    "P": "phase",
+    "R": "real",
+    "I": "imaginary",
+    "MAGNITUDE": "magnitude",
+    "PHASE": "phase",
+    "REAL": "real",
+    "IMAGINARY": "imaginary",
+}
+
+
+def _distinct_frame_types(frame_types: list[str]) -> list[str]:
+    """What tells each stack's Frame Type apart from its siblings', or ''.
+
+    Values shared by every stack are dropped, so ``ORIGINAL\\PRIMARY\\T1\\M``
+    beside ``ORIGINAL\\PRIMARY\\T1\\FIELD_MAP`` gives ``magnitude`` and
+    ``field map``.
+    """
+    if len(set(frame_types)) < 2:
+        return [""] * len(frame_types)
+    split_types = [t.split("\\") for t in frame_types]
+    width = max(len(values) for values in split_types)
+    padded = [values + [""] * (width - len(values)) for values in split_types]
+    varying = [i for i in range(width) if len({v[i] for v in padded}) > 1]
+    out = []
+    for values in padded:
+        parts = [values[i] or "none" for i in varying]
+        named = [_COMPONENTS.get(p, p.replace("_", " ").lower()) for p in parts]
+        out.append(" ".join(named))
     return out
 
 

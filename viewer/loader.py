@@ -10,6 +10,7 @@ blocking form, for the command line, tests and worker threads.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -208,7 +209,11 @@ class SeriesLoader:
             voi_luts=tuple(luts),
             monochrome1=str(ds.get("PhotometricInterpretation", "")).strip()
             == "MONOCHROME1",
-            info=series_info(ds, thickness),
+            # The index's description tells split stacks apart ("B0 NS (magnitude)").
+            info=dataclasses.replace(
+                series_info(ds, thickness),
+                series_description=series.series_description,
+            ),
             single_slice_step_mm=thickness or 1.0,
             warnings=tuple(dict.fromkeys(warnings)),
             slice_thicknesses_mm=tuple(r.slice_thickness_mm for r in self.refs),
