@@ -110,8 +110,16 @@ def test_rgb_capture_has_no_thickness(
     capture.PixelData = bytes(2 * 5 * 3)
     write(capture, tmp_path / "capture")
     assert main(["index", str(tmp_path)]) == 0
-    (line,) = [s for s in capsys.readouterr().out.splitlines() if "2x5 px" in s]
-    assert "thk" not in line and line.endswith("1 image 2x5 px (not loadable)")
+    out = capsys.readouterr().out.splitlines()
+    at = next(n for n, s in enumerate(out) if "2x5 px" in s)
+    assert "thk" not in out[at] and out[at].endswith("1 image 2x5 px (not loadable)")
+    # Only why it is not shown; nothing about how it would be shown.
+    assert out[at + 1 : at + 3] == [
+        "        note: series mixes several image sizes, several orientations: split "
+        "into 2 stacks; this is 'no orientation 2x5' with 1 image",
+        "        note: Photometric Interpretation (0028,0004) 'RGB': colour images "
+        "are listed but not loaded as grey-scale stacks",
+    ]
 
 
 def test_files_missing_from_a_dicomdir_are_counted_per_folder(

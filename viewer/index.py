@@ -408,15 +408,18 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
         if len(stacks) > 1:
             notes.append(
                 f"series mixes {stack.reason}: split into {len(stacks)} stacks; "
-                f"this is '{stack.label}' with {len(refs)} images"
+                f"this is '{stack.label}' with {len(refs)} "
+                f"image{'s' if len(refs) != 1 else ''}"
             )
         description = base["series_description"]
         if kind:
             description = f"{description} ({kind})".strip()
-        notes.extend(_stack_notes(refs, first_keys))
         refused = _photometric_refusal(first_keys.photometric)
         if refused:
+            # Geometry notes would describe how a picture that is not shown is shown.
             notes.append(refused)
+        else:
+            notes.extend(_stack_notes(refs, first_keys))
         # The thickest slice decides measurability (RECIST 1.1 3.1.1); a frame
         # without Slice Thickness of its own has none (secondary captures).
         thicknesses = [r.slice_thickness_mm for r in refs if r.slice_thickness_mm]
