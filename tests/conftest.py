@@ -39,3 +39,13 @@ def synchronous_workers(monkeypatch):
     from app.workers import Workers
 
     monkeypatch.setattr(Workers, "synchronous", True)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_qapplication(qapp):
+    """One QApplication for the whole run, before any module makes a lesser one.
+
+    The report writers create a QGuiApplication when none exists (they run
+    without widgets); made first, it would stop pytest-qt's widget tests.
+    """
+    return qapp

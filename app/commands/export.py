@@ -64,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
     from reporting.kos import KosError
     from reporting.sr import SrError
 
+    if Path(args.reading).suffix.lower() == ".json" and not args.studies:
+        raise UsageError(
+            "give the study folders that hold the measured images with "
+            "--studies PATH..."
+        )
     case, flagged, remembered = _reading(Path(args.reading), list(args.studies or []))
     studies = list(args.studies or remembered)
     if not studies:
