@@ -58,7 +58,7 @@ from measurement.model import (
     Timepoint,
     Tool,
 )
-from measurement.reading import Suggestion
+from measurement.reading import Reading, Suggestion
 from viewer.viewport import Viewport
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ class MeasureTools(QObject):
         session.changed.connect(lambda _change: self._repaint())
 
     @property
-    def reading(self) -> Any:
+    def reading(self) -> Reading:
         """The session's reading."""
         return self.session.reading
 
@@ -313,6 +313,7 @@ class MeasureTools(QObject):
                 image=_image_ref(viewport),
             )
             return edits.AddAnnotation(annotation)
+        points: tuple[Point, ...]
         if drag.tool == "caliper":
             tool, points = Tool.CALIPER, (start, end)
         elif drag.tool == "bidirectional":
@@ -356,10 +357,11 @@ class MeasureTools(QObject):
         else:
             points[drag.index] = point
         if measurement.tool is Tool.BIDIRECTIONAL:
-            shape = bidirectional(points, normal=plane.normal)
-            points = list(shape.points_lps_mm)
+            axes = bidirectional(points, normal=plane.normal)
+            points = list(axes.points_lps_mm)
         elif measurement.tool is Tool.ELLIPSE:
-            points = list(ellipse(*points).points_lps_mm)
+            shape = ellipse(points[0], points[1], points[2], plane.calibration)
+            points = list(shape.points_lps_mm)
         return edits.MoveMeasurement(measurement.id, tuple(points))
 
     def _request(self, measurement: Measurement, timepoint: Timepoint) -> AssignRequest:
@@ -475,7 +477,11 @@ class MeasureTools(QObject):
         half = half_slice_mm(viewport) + 1e-6
         state = self.reading.state
         shown: list[Measurement | Annotation] = []
-        for item in (*state.measurements, *state.annotations):
+        items: list[Measurement | Annotation] = [
+            *state.measurements,
+            *state.annotations,
+        ]
+        for item in items:
             if item.timepoint_id != timepoint.id or not item.points_lps_mm:
                 continue
             distances = np.abs(plane.distance_to(np.asarray(item.points_lps_mm)))
@@ -586,7 +592,8 @@ class MeasureTools(QObject):
         if statistics is None:
             values, _ = source.plane(viewport.slice_index)
             try:
-                shape = ellipse(*measurement.points_lps_mm, plane.calibration)
+                centre, first, second = measurement.points_lps_mm
+                shape = ellipse(centre, first, second, plane.calibration)
                 statistics = ellipse_statistics(values, plane, shape)
             except ValueError as error:
                 statistics = str(error)
@@ -604,12 +611,10 @@ class MeasureTools(QObject):
     def _ask_lesion(self, request: AssignRequest) -> LesionChoice | None:
         from app.lesion_chooser import LesionChooser
 
-        parent = self.viewports[0].window() if self.viewports else None
-        return LesionChooser.ask(request, parent)
+        return LesionChooser.ask(request, self.session.window)
 
     def _ask_text(self, prompt: str) -> str | None:
-        parent = self.viewports[0].window() if self.viewports else None
-        text, accepted = QInputDialog.getText(parent, "Nadir", prompt)
+        text, accepted = QInputDialog.getText(self.session.window, "Nadir", prompt)
         return str(text) if accepted else None
 
     def _repaint(self) -> None:

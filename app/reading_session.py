@@ -278,10 +278,10 @@ class ReadingSession(QObject):
                 if point is not None:
                     self._load_study(study, point)
         for viewport in self.window.viewports:
-            study = study_of(viewport)
-            if study is None:
+            shown = study_of(viewport)
+            if shown is None:
                 continue
-            point = self.lesion_point(lesion_id, study)
+            point = self.lesion_point(lesion_id, shown)
             if point is not None:
                 reveal(viewport, point)
 

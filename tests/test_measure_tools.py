@@ -358,3 +358,57 @@ def test_the_lesion_question_offers_the_suggestion_first(qtbot, window):
     choice = dialog.choice()
     assert choice.new_lesion == Lesion("", LesionKind.NEW, "", "lung", False)
     assert choice.status == "equivocal"
+
+
+def test_the_real_dialog_asks_after_a_caliper(qtbot, window):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.lesion_chooser import LesionChooser
+
+    show_two(window)
+    tools, reading = window.measure_tools, window.reading_session.reading
+    tools.set_mode("caliper")
+    seen = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        seen.append(type(dialog))
+        dialog.organ_edit.setText("liver")
+        dialog.name_edit.setText("segment VII")
+        dialog.accept()
+
+    QTimer.singleShot(50, answer)
+    drag(qtbot, window.viewports[0], CENTRE - [9.0, 0, 0], CENTRE + [9.0, 0, 0])
+    assert seen == [LesionChooser]
+    (lesion,) = reading.state.lesions
+    assert (lesion.id, lesion.kind, lesion.organ, lesion.name) == (
+        "L1",
+        LesionKind.TARGET,
+        "liver",
+        "segment VII",
+    )
+    assert reading.state.measurements[0].lesion_id == "L1"
+
+
+def test_ellipse_handles_move_and_resize_it(qtbot, window):
+    show_two(window)
+    tools, reading = window.measure_tools, window.reading_session.reading
+    viewport = window.viewports[0]
+    tools.set_mode("ellipse")
+    drag(qtbot, viewport, CENTRE - [6.0, 4.0, 0], CENTRE + [6.0, 4.0, 0])
+    (first,) = reading.state.measurements
+    centre, along, across = (np.asarray(p) for p in first.points_lps_mm)
+    np.testing.assert_allclose(centre, CENTRE, atol=0.3)
+    drag(qtbot, viewport, centre, centre + [2.0, 3.0, 0])
+    (moved,) = reading.state.measurements
+    np.testing.assert_allclose(
+        np.asarray(moved.points_lps_mm) - np.asarray(first.points_lps_mm),
+        [[2.0, 3.0, 0]] * 3,
+        atol=0.3,
+    )
+    end = np.asarray(moved.points_lps_mm[1])
+    drag(qtbot, viewport, end, end + [3.0, 0, 0])
+    (wider,) = reading.state.measurements
+    semi = np.asarray(wider.points_lps_mm[1]) - np.asarray(wider.points_lps_mm[0])
+    assert float(np.linalg.norm(semi)) == pytest.approx(9.0, abs=0.3)
