@@ -72,6 +72,10 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "best": ("Best overall response", "Bestes Gesamtansprechen", "Лучший общий ответ"),
     "margin": ("Margin", "Abstand zur Schwelle", "Запас до порога"),
     "yes": ("yes", "ja", "да"),
+    "merged": ("merged (0 mm)", "verschmolzen (0 mm)", "слился (0 мм)"),
+    "fragments": ("split", "geteilt", "разделился"),
+    "seen_at": ("seen at", "gesehen bei", "отмечен в точке"),
+    "confirmed_by": ("confirmed at", "bestätigt bei", "подтверждён в точке"),
     "no": ("no", "nein", "нет"),
     "timeline": (
         "Sum of diameters over time",
@@ -105,6 +109,15 @@ _LABELS: dict[str, tuple[str, str, str]] = {
     "unequivocal": ("unequivocal", "eindeutig", "однозначный"),
     "none": ("none", "keine", "нет"),
     "sa": ("SA", "KA", "КО"),
+    "sa_note": (
+        "SA = short axis. Lymph nodes count with their short axis, other target "
+        "lesions with their longest diameter (RECIST 1.1).",
+        "KA = Kurzachse. Lymphknoten zählen mit ihrer Kurzachse, andere Zielläsionen "
+        "mit ihrem längsten Durchmesser (RECIST 1.1).",
+        "КО = короткая ось. Лимфоузлы учитываются по короткой оси, остальные "
+        "таргетные очаги — по наибольшему диаметру (RECIST 1.1).",
+    ),
+    "overall_column": ("Overall", "Gesamt", "Общий"),
     "deidentified": (
         "De-identified for teaching",
         "Anonymisiert für die Lehre",
@@ -244,6 +257,40 @@ def response_short(code: str | None, lang: str) -> str:
         return "–"
     _index(lang)
     return _SHORT_RU.get(code, code) if lang == "ru" else code
+
+
+_MARGINS: dict[str, tuple[str, str, str]] = {
+    "grow": (
+        "{to} if the sum grows {mm} more",
+        "{to}, wenn die Summe um weitere {mm} wächst",
+        "{to}, если сумма вырастет ещё на {mm}",
+    ),
+    "grow_leaving": (
+        "{to} if the sum grows by more than {mm}",
+        "{to}, wenn die Summe um mehr als {mm} wächst",
+        "{to}, если сумма вырастет более чем на {mm}",
+    ),
+    "shrink": (
+        "{to} if it shrinks {mm} more",
+        "{to}, wenn sie um weitere {mm} abnimmt",
+        "{to}, если сумма уменьшится ещё на {mm}",
+    ),
+    "shrink_leaving": (
+        "{to} if it shrinks by more than {mm}",
+        "{to}, wenn sie um mehr als {mm} abnimmt",
+        "{to}, если сумма уменьшится более чем на {mm}",
+    ),
+    "none": (
+        "no change of the sum alone changes it",
+        "keine Änderung der Summe allein ändert es",
+        "одно лишь изменение суммы его не меняет",
+    ),
+}
+
+
+def margin_text(key: str, lang: str, to: str = "", mm: str = "") -> str:
+    """A sentence saying how far a response is from changing (see the engine)."""
+    return _MARGINS[key][_index(lang)].format(to=to, mm=mm)
 
 
 def patient_summary(overall: str | None, lang: str) -> str:

@@ -28,6 +28,8 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from reporting import i18n
 from reporting.imagegeom import GeometryError, image_plane
 from reporting.qtsupport import ensure_gui_application, report_font_family
+from reporting.sources import read_dataset
+from viewer.sources import Location
 
 logger = logging.getLogger(__name__)
 
@@ -63,11 +65,12 @@ def key_images(
     headers: Mapping[str, Dataset],
     lang: str,
     locale: QLocale,
+    flagged: Sequence[str] = (),
 ) -> list[KeyImage]:
     """The key images of a case with their calipers, in timepoint then lesion order.
 
-    Measured images come first; flagged images (``key_images``) without a caliper
-    follow. Measurements whose image is not among ``headers`` are skipped.
+    Measured images come first; ``flagged`` images (SOP Instance UIDs) without a
+    caliper follow. Measurements whose image is not among ``headers`` are skipped.
     """
     found: dict[str, KeyImage] = {}
     order = [str(t.get("id")) for t in case.get("timepoints", [])]
@@ -87,18 +90,19 @@ def key_images(
             pixels = plane.to_pixel(np.asarray(image["points_mm"], dtype=np.float64))
             text = _caliper_label(lesion, m, lang, locale)
             entry = found.setdefault(uid, KeyImage(uid, tp))
-            entry.calipers.append(
-                Caliper(
-                    (float(pixels[0, 0]), float(pixels[0, 1])),
-                    (float(pixels[-1, 0]), float(pixels[-1, 1])),
-                    text,
+            # two end points: the long axis; four: the long axis, then the short
+            for first in range(0, len(pixels) - 1, 2):
+                entry.calipers.append(
+                    Caliper(
+                        (float(pixels[first, 0]), float(pixels[first, 1])),
+                        (float(pixels[first + 1, 0]), float(pixels[first + 1, 1])),
+                        text if first == 0 else "",
+                    )
                 )
-            )
     studies = {
         str(t.get("study_uid")): str(t.get("id")) for t in case.get("timepoints", [])
     }
-    for flagged in case.get("key_images", []) or []:
-        uid = str(flagged.get("sop_uid") if isinstance(flagged, Mapping) else flagged)
+    for uid in flagged:
         header = headers.get(uid)
         if uid not in found and header is not None:
             tp = studies.get(str(header.get("StudyInstanceUID", "")), "")
@@ -194,17 +198,21 @@ def render_key_image(
 
 
 def render_file(
-    path: Path,
+    source: Path | str | Location,
     calipers: Sequence[Caliper],
     size_px: int = DEFAULT_SIZE_PX,
     caption: str = "",
 ) -> tuple[QImage, Dataset]:
-    """Read an image file and render it (see :func:`render_key_image`)."""
+    """Read an image file (or zip member) and render it (see
+    :func:`render_key_image`)."""
+    location = source if isinstance(source, Location) else Location(str(source))
     try:
-        ds = pydicom.dcmread(path)
+        ds = read_dataset(location)
     except (pydicom.errors.InvalidDicomError, OSError) as error:
-        raise KeyImageError(f"{path}: cannot be read as DICOM ({error})") from error
-    pixels = modality_pixels(ds, str(path))
+        raise KeyImageError(
+            f"{location.display}: cannot be read as DICOM ({error})"
+        ) from error
+    pixels = modality_pixels(ds, location.display)
     center, width = default_window(ds, pixels)
     invert = str(ds.get("PhotometricInterpretation", "")) == "MONOCHROME1"
     grey = windowed(pixels, center, width, invert)
@@ -274,6 +282,8 @@ def _draw_caliper(
         for point in (start, end):
             painter.drawLine(point + QPointF(-5, 0), point + QPointF(5, 0))
             painter.drawLine(point + QPointF(0, -5), point + QPointF(0, 5))
+    if not caliper.label:
+        return
     metrics = painter.fontMetrics()
     text_width = metrics.horizontalAdvance(caliper.label)
     x = min(max(end.x() + 8, 2.0), width - text_width - 4.0)

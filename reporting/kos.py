@@ -1,7 +1,7 @@
 """Key Object Selection documents of the reading's key images (PS3.3 A.35.4).
 
 The key images are every image a measurement lies on and every image the reader
-flagged (the case file's ``key_images``, a list of SOP Instance UIDs). One document
+flagged (a list of SOP Instance UIDs). One document
 is written per study: a document whose references span studies is only valid when
 its evidence lists every one of them, and one per study keeps each document with the
 images it describes. The title is "Of Interest" (DCM 113000, CID 7010).
@@ -10,7 +10,7 @@ images it describes. The title is "Of Interest" (DCM 113000, CID 7010).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ class KosError(ValueError):
     """A key object selection cannot be written; says why."""
 
 
-def key_image_uids(case: Mapping[str, Any]) -> list[str]:
+def key_image_uids(case: Mapping[str, Any], flagged: Sequence[str] = ()) -> list[str]:
     """SOP Instance UIDs of the key images: measured ones first, then flagged."""
     uids: list[str] = []
     for lesion in case.get("lesions", []):
@@ -36,8 +36,7 @@ def key_image_uids(case: Mapping[str, Any]) -> list[str]:
             uid = (m.get("image") or {}).get("sop_uid")
             if uid and uid not in uids:
                 uids.append(str(uid))
-    for flagged in case.get("key_images", []) or []:
-        uid = flagged.get("sop_uid") if isinstance(flagged, Mapping) else flagged
+    for uid in flagged:
         if uid and str(uid) not in uids:
             uids.append(str(uid))
     return uids
@@ -46,6 +45,7 @@ def key_image_uids(case: Mapping[str, Any]) -> list[str]:
 def build_kos_documents(
     case: Mapping[str, Any],
     headers: Mapping[str, Dataset],
+    flagged: Sequence[str] = (),
     description: str = "Key images of the RECIST 1.1 reading",
 ) -> list[hd.ko.KeyObjectSelectionDocument]:
     """One key object selection document per study that has key images.
@@ -56,7 +56,7 @@ def build_kos_documents(
         If a key image is not among ``headers``.
     """
     by_study: dict[str, list[Dataset]] = {}
-    for uid in key_image_uids(case):
+    for uid in key_image_uids(case, flagged):
         header = headers.get(uid)
         if header is None:
             raise KosError(
@@ -86,11 +86,14 @@ def build_kos_documents(
 
 
 def write_kos(
-    out_dir: Path, case: Mapping[str, Any], headers: Mapping[str, Dataset]
+    out_dir: Path,
+    case: Mapping[str, Any],
+    headers: Mapping[str, Dataset],
+    flagged: Sequence[str] = (),
 ) -> list[Path]:
     """Write one key object selection per study into ``out_dir``; their paths."""
     paths = []
-    for n, document in enumerate(build_kos_documents(case, headers), start=1):
+    for n, document in enumerate(build_kos_documents(case, headers, flagged), 1):
         path = out_dir / f"key-objects-{n}.dcm"
         document.save_as(path, enforce_file_format=True)
         logger.debug("wrote key object selection %s", path)

@@ -62,6 +62,7 @@ class KeyImageFigure:
 
     image: QImage
     caption: str
+    sop_uid: str = ""
 
 
 @dataclass
@@ -340,6 +341,8 @@ def _lesion_table(
         spanned_rows=[first, first + 1, first + 2],
         span=3,
     )
+    if any(lesion.get("node") for lesion in case.get("lesions", [])):
+        flow.text(i18n.label("sa_note", lang), BODY_PT - 1)
 
 
 def _lesion_cell(lesion: Mapping[str, Any], tp_id: str, lang: str) -> str:
@@ -351,8 +354,14 @@ def _lesion_cell(lesion: Mapping[str, Any], tp_id: str, lang: str) -> str:
     if not m:
         return i18n.label("not_measured", lang)
     status = m.get("status")
+    if status == "merged":
+        return f"{i18n.label('merged', lang)} → {m.get('merged_into', '')}"
     if status:
         return i18n.label(str(status), lang)
+    if m.get("fragments_mm"):
+        parts = " + ".join(format_number(float(v), lang) for v in m["fragments_mm"])
+        total = _mm(lesion_value_mm(lesion, tp_id), lang)
+        return f"{i18n.label('fragments', lang)}: {parts}\n= {total}"
     long_mm, short_mm = m.get("long_mm"), m.get("short_mm")
     if lesion.get("node") and short_mm is not None:
         text = f"{i18n.label('sa', lang)} {_mm(float(short_mm), lang)}"
@@ -373,11 +382,7 @@ def _responses(
     flow.heading(i18n.label("responses", lang))
     rows = []
     for r in results:
-        new = (
-            "–"
-            if r.new_lesions is None
-            else i18n.label("yes" if r.new_lesions else "no", lang)
-        )
+        new = i18n.label(r.new_lesions, lang) if r.new_lesions else "–"
         rows.append(
             [
                 f"{r.id}\n{format_date(r.date, lang)}",
@@ -385,19 +390,35 @@ def _responses(
                 i18n.response(r.non_target, lang),
                 new,
                 i18n.response(r.overall, lang),
+                _margin(r.margin, r.target, lang),
             ]
         )
     header = [
         i18n.label(k, lang)
-        for k in ("timepoint", "target_response", "non_target_response")
-    ] + [i18n.label("new_lesions", lang), i18n.label("overall", lang)]
-    flow.table(header, rows, [0.16, 0.22, 0.22, 0.14, 0.26])
-    best, margin = best_overall(evaluation)
-    text = f"{i18n.label('best', lang)}: {i18n.response(best, lang)}"
-    margin_text = _margin(margin, lang)
-    if margin_text:
-        text += f" ({i18n.label('margin', lang)}: {margin_text})"
-    flow.text(text, BODY_PT + 1.5, True)
+        for k in (
+            "timepoint",
+            "target_response",
+            "non_target_response",
+            "new_lesions",
+            "overall_column",
+            "margin",
+        )
+    ]
+    flow.table(header, rows, [0.12, 0.17, 0.17, 0.1, 0.18, 0.26])
+    best = best_overall(evaluation)
+    text = f"{i18n.label('best', lang)}: {i18n.response(best.response, lang)}"
+    where = []
+    if best.timepoint:
+        where.append(f"{i18n.label('seen_at', lang)} {best.timepoint}")
+    if best.confirmed_by:
+        where.append(f"{i18n.label('confirmed_by', lang)} {best.confirmed_by}")
+    if where:
+        text += f" ({', '.join(where)})"
+    flow.text(text, BODY_PT + 1.5, True, gap=0.1)
+    target = next((r.target for r in results if r.id == best.timepoint), None)
+    margin = _margin(best.margin, target, lang)
+    if margin:
+        flow.text(f"{i18n.label('margin', lang)}: {margin}")
 
 
 def _timeline(flow: _Flow, results: Sequence[TimepointResult]) -> None:
@@ -485,20 +506,21 @@ def _pct(value: float | None, lang: str) -> str:
     return "–" if value is None else format_percent(value, lang)
 
 
-def _margin(margin: Any, lang: str) -> str:
-    """The evaluation's margin as text: a number, or named numbers."""
-    if margin is None or margin == "":
+def _margin(margin: Any, target: str | None, lang: str) -> str:
+    """The engine's response margin (``grow_mm``/``grow_to``, ``shrink_mm``/
+    ``shrink_to``) as a sentence in the report's language."""
+    if not isinstance(margin, Mapping):
         return ""
-    if isinstance(margin, bool):
-        return str(margin)
-    if isinstance(margin, int | float):
-        return format_number(float(margin), lang)
-    if isinstance(margin, Mapping):
-        parts = []
-        for key, value in margin.items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                parts.append(f"{key} {format_number(float(value), lang)}")
-            else:
-                parts.append(f"{key} {value}")
-        return ", ".join(parts)
-    return str(margin)
+    parts = []
+    for key, leaving in (("grow", target == "PR"), ("shrink", target == "PD")):
+        amount, to = margin.get(f"{key}_mm"), margin.get(f"{key}_to")
+        if isinstance(amount, int | float) and to:
+            parts.append(
+                i18n.margin_text(
+                    f"{key}_leaving" if leaving else key,
+                    lang,
+                    to=i18n.response_short(str(to), lang),
+                    mm=_mm(abs(float(amount)), lang),
+                )
+            )
+    return "; ".join(parts) if parts else i18n.margin_text("none", lang)

@@ -34,7 +34,7 @@ class TimepointResult:
     change_from_nadir_pct: float | None = None
     target: str | None = None
     non_target: str | None = None
-    new_lesions: bool | None = None
+    new_lesions: str | None = None
     overall: str | None = None
     margin: Any = None
 
@@ -81,16 +81,35 @@ def by_timepoint(evaluation: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     }
 
 
-def best_overall(evaluation: Mapping[str, Any] | None) -> tuple[str | None, Any]:
-    """The best overall response and its margin, if the evaluation has them."""
+@dataclass(frozen=True)
+class BestResponse:
+    """The best overall response (RECIST 1.1 section 4.4), where it was seen, and
+    the margin of that timepoint's target response."""
+
+    response: str | None
+    timepoint: str | None = None
+    confirmed_by: str | None = None
+    reason: str = ""
+    margin: Any = None
+
+
+def best_overall(evaluation: Mapping[str, Any] | None) -> BestResponse:
+    """The best overall response of the evaluation, with its detail and margin."""
     if not evaluation:
-        return None, None
+        return BestResponse(None)
     best = evaluation.get("best_overall_response")
-    margin = evaluation.get("best_overall_response_margin", evaluation.get("margin"))
+    detail = evaluation.get("best_overall_response_detail") or {}
     if isinstance(best, Mapping):
-        margin = best.get("margin", margin)
-        best = best.get("response", best.get("overall"))
-    return _text(best), margin
+        detail, best = best, best.get("response")
+    timepoint = _text(detail.get("timepoint")) if isinstance(detail, Mapping) else None
+    row = by_timepoint(evaluation).get(timepoint or "", {})
+    return BestResponse(
+        response=_text(best),
+        timepoint=timepoint,
+        confirmed_by=_text(detail.get("confirmed_by")) if detail else None,
+        reason=str(detail.get("reason", "") or "") if detail else "",
+        margin=row.get("margin"),
+    )
 
 
 def lesion_value_mm(lesion: Mapping[str, Any], tp_id: str) -> float | None:
@@ -100,7 +119,9 @@ def lesion_value_mm(lesion: Mapping[str, Any], tp_id: str) -> float | None:
         return None
     status = m.get("status")
     if status is not None:
-        return STATUS_MM.get(str(status))
+        return STATUS_MM.get(str(status), 0.0 if status == "merged" else None)
+    if m.get("fragments_mm"):
+        return float(sum(float(v) for v in m["fragments_mm"]))
     key = "short_mm" if lesion.get("node") else "long_mm"
     return _number(m.get(key))
 
@@ -117,9 +138,10 @@ def _text(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _new_lesions(value: Any) -> bool | None:
+def _new_lesions(value: Any) -> str | None:
+    """``"yes"``, ``"equivocal"`` or ``"no"`` (the evaluation's words)."""
     if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return value.lower() in ("yes", "true", "unequivocal", "pd")
+        return "yes" if value else "no"
+    if isinstance(value, str) and value:
+        return value.lower()
     return None

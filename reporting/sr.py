@@ -84,6 +84,7 @@ def build_sr(
     reader_name: str = "",
     sop_instance_uid: str | None = None,
     series_instance_uid: str | None = None,
+    tracking_uids: Mapping[str, str] | None = None,
 ) -> hd.sr.Comprehensive3DSR:
     """Build the measurement report of a case (RECIST.md case file).
 
@@ -98,14 +99,21 @@ def build_sr(
         The RECIST evaluation of the case; its responses become qualitative
         evaluations. None leaves them out.
     reader_name
-        The reader, written as the person observer (TID 1002) in DICOM PN form.
+        The reader, written as the person observer (TID 1002) in DICOM PN form;
+        the case's ``reader`` when not given.
+    tracking_uids
+        Tracking UIDs by lesion ID, kept from a report that was read in; lesions
+        without one get :func:`tracking_uid`.
     """
     evidence = _evidence(case, headers)
     timepoints = list(case.get("timepoints", []))
     order = {str(t.get("id")): n for n, t in enumerate(timepoints, start=1)}
     groups: list[Any] = []
     for lesion in case.get("lesions", []):
-        groups.extend(_lesion_groups(case, lesion, timepoints, order, headers))
+        uid = (tracking_uids or {}).get(str(lesion.get("id"))) or tracking_uid(
+            case, lesion
+        )
+        groups.extend(_lesion_groups(lesion, uid, timepoints, order, headers))
     if evaluation is not None:
         groups.extend(_response_groups(evaluation, timepoints, order))
     if not groups:
@@ -114,7 +122,7 @@ def build_sr(
     observer = hd.sr.ObserverContext(
         observer_type=hd.sr.CodedConcept.from_code(c.PERSON),
         observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(
-            name=reader_name or "Reader^Unnamed"
+            name=_person_name(reader_name or str(case.get("reader") or ""))
         ),
     )
     report = hd.sr.MeasurementReport(
@@ -247,9 +255,20 @@ def _procedure(evidence: Sequence[Dataset]) -> list[Code]:
     return codes or [c.IMAGING_PROCEDURE]
 
 
+def _person_name(text: str) -> str:
+    """Free text as a DICOM PN: kept where it has components, else one component."""
+    text = text.strip()
+    if not text:
+        return "Reader^Unnamed"
+    return text if "^" in text else f"{text[:64]}^"
+
+
 def _time_point(tp: Mapping[str, Any], order: Mapping[str, int]) -> Any:
+    """TID 1502; the date is the subject time point identifier, so a timepoint
+    without a measured image keeps its date in the report."""
     tp_id = str(tp.get("id"))
     return hd.sr.TimePointContext(
+        subject_time_point_identifier=str(tp.get("date", "")) or None,
         time_point=tp_id,
         time_point_type=(
             Code("C1442488", "UMLS", "Baseline")
@@ -261,8 +280,8 @@ def _time_point(tp: Mapping[str, Any], order: Mapping[str, int]) -> Any:
 
 
 def _lesion_groups(
-    case: Mapping[str, Any],
     lesion: Mapping[str, Any],
+    uid: str,
     timepoints: Sequence[Mapping[str, Any]],
     order: Mapping[str, int],
     headers: Mapping[str, Dataset],
@@ -270,9 +289,7 @@ def _lesion_groups(
     lesion_id = str(lesion.get("id", ""))
     kind = str(lesion.get("kind", "target"))
     node = bool(lesion.get("node", False))
-    tracking = hd.sr.TrackingIdentifier(
-        uid=tracking_uid(case, lesion), identifier=lesion_id
-    )
+    tracking = hd.sr.TrackingIdentifier(uid=uid, identifier=lesion_id)
     common: dict[str, Any] = {
         "tracking_identifier": tracking,
         "finding_type": c.LYMPH_NODE if node else c.LESION,
@@ -299,9 +316,7 @@ def _lesion_groups(
             continue
         if m is not None and "status" in m:
             evaluations.append(
-                hd.sr.QualitativeEvaluation(
-                    c.MEASUREMENT_STATUS, c.STATUS_CODES[str(m["status"])]
-                )
+                hd.sr.QualitativeEvaluation(c.MEASUREMENT_STATUS, c.status_code(m))
             )
         numbers = _axes(m) if m is not None else []
         context = _time_point(tp, order)
@@ -330,7 +345,11 @@ def _lesion_groups(
 
 
 def _axes(m: Mapping[str, Any]) -> list[Any]:
-    numbers = []
+    """Long and short axis; a split lesion gives one long axis per fragment."""
+    numbers = [
+        hd.sr.Measurement(name=c.LONG_AXIS, value=float(v), unit=c.MILLIMETRE)
+        for v in m.get("fragments_mm") or []
+    ]
     for key, name in (("long_mm", c.LONG_AXIS), ("short_mm", c.SHORT_AXIS)):
         if m.get(key) is not None:
             numbers.append(
@@ -345,9 +364,10 @@ def _region(
     """SCOORD on the image when the end points lie on it, else SCOORD3D."""
     header = headers[str(image["sop_uid"])]
     points = np.asarray(image.get("points_mm") or [], dtype=np.float64).reshape(-1, 3)
-    if len(points) < 2:
+    if len(points) not in (2, 4):
         raise SrError(
-            f"{where}: image.points_mm has {len(points)} points; a caliper needs two"
+            f"{where}: image.points_mm has {len(points)} points; expected two (long "
+            "axis) or four (long axis, then short axis)"
         )
     try:
         plane = image_plane(header, f"{where}, image {image['sop_uid']}")
@@ -400,7 +420,9 @@ def _response_groups(
                 evaluations.append(hd.sr.QualitativeEvaluation(name, table[value]))
         new = result.get("new_lesions")
         if isinstance(new, bool):
-            code = c.NEW_LESION_CODES["yes" if new else "no"]
+            new = "yes" if new else "no"
+        if new in c.NEW_LESION_CODES:
+            code = c.NEW_LESION_CODES[str(new)]
             evaluations.append(hd.sr.QualitativeEvaluation(c.NEW_LESIONS, code))
         numbers = []
         if result.get("sum_mm") is not None:
@@ -424,7 +446,7 @@ def _response_groups(
                 qualitative_evaluations=evaluations or None,
             )
         )
-    best, _margin = best_overall(evaluation)
+    best = best_overall(evaluation).response
     if best in c.OVERALL_RESPONSE_CODES:
         groups.append(
             hd.sr.MeasurementsAndQualitativeEvaluations(

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from pydicom.sr.coding import Code
 
@@ -61,6 +63,7 @@ ASSESSMENT_CODES: dict[str, Code] = {
 }
 
 STATUS_CODES: dict[str, Code] = {
+    "merged": Code("merged", PRIVATE_SCHEME, "Merged"),
     "too-small": Code("too-small", PRIVATE_SCHEME, "Too small to measure"),
     "absent": Code("absent", PRIVATE_SCHEME, "Disappeared"),
     "not-assessed": Code("not-assessed", PRIVATE_SCHEME, "Not assessed"),
@@ -93,6 +96,7 @@ OVERALL_RESPONSE_CODES: dict[str, Code] = {
 }
 NEW_LESION_CODES: dict[str, Code] = {
     "yes": Code("yes", PRIVATE_SCHEME, "Unequivocal new lesion"),
+    "equivocal": Code("equivocal", PRIVATE_SCHEME, "Equivocal new lesion only"),
     "no": Code("no", PRIVATE_SCHEME, "No unequivocal new lesion"),
 }
 
@@ -125,6 +129,19 @@ _ORGANS: dict[str, tuple[Code, bool]] = {
     "cervical node": (Code("45048000", "SCT", "Neck"), True),
     "lymph node": (Code("59441001", "SCT", "Lymph node"), True),
 }
+
+
+MERGED_INTO = "Merged into "
+
+
+def status_code(m: Mapping[str, Any]) -> Code:
+    """The code of a measurement's status; a merge names the lesion it joined."""
+    status = str(m["status"])
+    if status == "merged":
+        return Code(
+            "merged", PRIVATE_SCHEME, f"{MERGED_INTO}{m.get('merged_into', '')}"
+        )
+    return STATUS_CODES[status]
 
 
 def organ_code(organ: str, node: bool) -> Code:

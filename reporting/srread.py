@@ -39,10 +39,21 @@ class SrReadError(ValueError):
 
 
 @dataclass
+class SrReading:
+    """What a measurement report holds: the case, and what the case format has no
+    place for (each lesion's tracking UID, the observer's name)."""
+
+    case: dict[str, Any]
+    tracking_uids: dict[str, str]
+    observer: str = ""
+
+
+@dataclass
 class _Group:
     tracking_id: str = ""
     tracking_uid: str = ""
     time_point: str = ""
+    time_point_date: str = ""
     time_point_baseline: bool | None = None
     time_point_order: int | None = None
     finding: tuple[str, str, str] | None = None
@@ -61,6 +72,17 @@ def read_sr(
     headers: Mapping[str, Dataset] | None = None,
 ) -> dict[str, Any]:
     """The case (``nadir-case/1``) that a TID 1500 measurement report describes.
+
+    See :func:`read_sr_reading`, which also gives the tracking UIDs.
+    """
+    return read_sr_reading(source, headers).case
+
+
+def read_sr_reading(
+    source: str | Path | Dataset,
+    headers: Mapping[str, Dataset] | None = None,
+) -> SrReading:
+    """The case and tracking UIDs that a TID 1500 measurement report describes.
 
     Parameters
     ----------
@@ -94,6 +116,14 @@ def read_sr(
             "measurement report with measurements"
         )
     return _case(ds, groups, library, planes)
+
+
+def _date_text(text: str) -> str:
+    """An ISO date (or DICOM DA) as ISO, or "" when it is not a date."""
+    digits = text.strip().replace("-", "")
+    if len(digits) == 8 and digits.isdigit():
+        return f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
+    return ""
 
 
 def _open(source: str | Path | Dataset) -> Dataset:
@@ -152,6 +182,8 @@ def _group(container: Dataset) -> _Group:
             g.tracking_uid = str(item.UID)
         elif vt == "TEXT" and name[2].lower() == "time point":
             g.time_point = str(item.TextValue)
+        elif vt == "TEXT" and name[2].lower() == "subject time point identifier":
+            g.time_point_date = _date_text(str(item.TextValue))
         elif vt == "CODE" and name[:2] == ("126072", "DCM"):
             g.time_point_baseline = _concept(item, "ConceptCodeSequence")[0] == (
                 "C1442488"
@@ -197,7 +229,7 @@ def _first_image(item: Dataset) -> str:
 
 def _image_library(ds: Dataset) -> dict[str, Dataset]:
     """Pseudo-headers (study, date, geometry) of the images the report lists."""
-    studies: dict[str, str] = {}
+    studies: dict[str, tuple[str, str]] = {}
     for keyword in (
         "CurrentRequestedProcedureEvidenceSequence",
         "PertinentOtherEvidenceSequence",
@@ -205,8 +237,9 @@ def _image_library(ds: Dataset) -> dict[str, Dataset]:
         for study in ds.get(keyword) or []:
             for series in study.get("ReferencedSeriesSequence") or []:
                 for ref in series.get("ReferencedSOPSequence") or []:
-                    studies[str(ref.ReferencedSOPInstanceUID)] = str(
-                        study.StudyInstanceUID
+                    studies[str(ref.ReferencedSOPInstanceUID)] = (
+                        str(study.StudyInstanceUID),
+                        str(series.SeriesInstanceUID),
                     )
     out: dict[str, Dataset] = {}
     for item in _walk(ds.ContentSequence):
@@ -220,7 +253,9 @@ def _image_library(ds: Dataset) -> dict[str, Dataset]:
             if child.get("ValueType") == "IMAGE":
                 uid = _image_uid(child)
                 header = _pseudo_header({**shared, **_descriptors(child)})
-                header.StudyInstanceUID = studies.get(uid, "")
+                study_uid, series_uid = studies.get(uid, ("", ""))
+                header.StudyInstanceUID = study_uid
+                header.SeriesInstanceUID = series_uid
                 out[uid] = header
     return out
 
@@ -265,7 +300,7 @@ def _case(
     groups: list[_Group],
     library: Mapping[str, Dataset],
     planes: Mapping[str, ImagePlane],
-) -> dict[str, Any]:
+) -> SrReading:
     timepoints = _timepoints(ds, groups, library)
     lesions: dict[str, dict[str, Any]] = {}
     for g in groups:
@@ -276,18 +311,34 @@ def _case(
         if lesion is None:
             lesion = _new_lesion(g, len(lesions) + 1)
             lesions[key] = lesion
-        _add_timepoint(lesion, g, planes)
+        _add_timepoint(lesion, g, planes, library)
+    tracking: dict[str, str] = {}
     for lesion in lesions.values():
         _finish(lesion, [t["id"] for t in timepoints])
+        uid = lesion.pop("tracking_uid", None)
+        if uid:
+            tracking[lesion["id"]] = uid
     patient: dict[str, Any] = {"id": str(ds.get("PatientID", ""))}
     if ds.get("PatientName"):
         patient["name"] = str(ds.PatientName)
-    return {
-        "format": "nadir-case/1",
-        "patient": patient,
-        "timepoints": timepoints,
-        "lesions": list(lesions.values()),
-    }
+    case: dict[str, Any] = {"format": "nadir-case/1", "patient": patient}
+    observer = _observer(ds)
+    if observer:
+        case["reader"] = observer
+    case["timepoints"] = timepoints
+    case["lesions"] = list(lesions.values())
+    return SrReading(case, tracking, observer)
+
+
+def _observer(ds: Dataset) -> str:
+    """The first person observer name (TID 1003), carets at the end dropped."""
+    for item in _walk(ds.ContentSequence):
+        if item.get("ValueType") == "PNAME" and _concept(item)[:2] == (
+            "121008",
+            "DCM",
+        ):
+            return str(item.PersonName).rstrip("^")
+    return ""
 
 
 def _timepoints(
@@ -304,6 +355,8 @@ def _timepoints(
             tp["_order"] = min(tp["_order"], (g.time_point_order, n))
         if g.time_point_baseline:
             tp["baseline"] = True
+        if g.time_point_date:
+            tp.setdefault("_date", g.time_point_date)
         for uid in [g.scoord[0]] if g.scoord else []:
             header = library.get(uid)
             if header is not None and header.StudyInstanceUID:
@@ -311,12 +364,20 @@ def _timepoints(
                 if header.StudyDate:
                     tp.setdefault("date", _iso(str(header.StudyDate)))
     for tp in found.values():
+        fallback = tp.pop("_date", None)
+        if fallback and "date" not in tp:
+            tp["date"] = fallback
         if "study_uid" not in tp and not any(
             "study_uid" in t for t in found.values() if t is not tp
         ):
             tp["study_uid"] = str(ds.get("StudyInstanceUID", ""))
             if ds.get("StudyDate"):
                 tp.setdefault("date", _iso(str(ds.StudyDate)))
+    for tp in found.values():
+        if "date" not in tp:
+            # A report without any date for this timepoint: the report's own study
+            # date is the best available.
+            tp["date"] = _iso(str(ds.get("StudyDate", "") or ds.get("ContentDate", "")))
     ordered = sorted(found.values(), key=lambda t: t.pop("_order"))
     if ordered and not any(t.get("baseline") for t in ordered):
         ordered[0]["baseline"] = True
@@ -338,7 +399,7 @@ def _new_lesion(g: _Group, n: int) -> dict[str, Any]:
     organ = c.organ_text(*g.site, node) if g.site else ""
     lesion: dict[str, Any] = {
         "id": g.tracking_id or f"L{n}",
-        "kind": kind or ("target" if _lengths(g)[0] is not None else "non-target"),
+        "kind": kind or ("target" if _lengths(g)[0] else "non-target"),
         "organ": organ,
         "node": node,
     }
@@ -347,43 +408,59 @@ def _new_lesion(g: _Group, n: int) -> dict[str, Any]:
     return lesion
 
 
-def _lengths(g: _Group) -> tuple[float | None, float | None]:
-    long_mm = short_mm = None
+def _lengths(g: _Group) -> tuple[list[float], float | None]:
+    """All long-axis values (several for a split lesion) and the short axis."""
+    longs: list[float] = []
+    short_mm = None
     for name, value in g.numbers:
         if name[:2] in _LONG_AXIS or (
             name[2].lower() in _LENGTH_MEANINGS and name[1] != c.PRIVATE_SCHEME
         ):
-            long_mm = value if long_mm is None else long_mm
+            longs.append(value)
         elif name[:2] in _SHORT_AXIS or name[2].lower() == "short axis":
             short_mm = value
-    return long_mm, short_mm
+    return longs, short_mm
 
 
 def _add_timepoint(
-    lesion: dict[str, Any], g: _Group, planes: Mapping[str, ImagePlane]
+    lesion: dict[str, Any],
+    g: _Group,
+    planes: Mapping[str, ImagePlane],
+    library: Mapping[str, Dataset],
 ) -> None:
     tp = g.time_point
-    status = assessment = None
+    status = assessment = merged_into = None
     for name, value in g.codes:
         if name[:2] == (c.MEASUREMENT_STATUS.value, c.PRIVATE_SCHEME):
             status = c.key_for(c.STATUS_CODES, value[0], value[1])
+            if status == "merged" and value[2].startswith(c.MERGED_INTO):
+                merged_into = value[2][len(c.MERGED_INTO) :]
         elif name[:2] == (c.LESION_ASSESSMENT.value, c.PRIVATE_SCHEME):
             assessment = c.key_for(c.ASSESSMENT_CODES, value[0], value[1])
-    long_mm, short_mm = _lengths(g)
+    longs, short_mm = _lengths(g)
     if assessment is not None:
         lesion.setdefault("assessments", {})[tp] = assessment
-    if status is None and long_mm is None and short_mm is None:
+    if status is None and not longs and short_mm is None:
         if assessment is None:
             lesion.setdefault("assessments", {})[tp] = "present"
         return
     m: dict[str, Any] = {}
     if status is not None:
         m["status"] = status
-    if long_mm is not None:
-        m["long_mm"] = long_mm
+    if merged_into:
+        m["merged_into"] = merged_into
+    if len(longs) > 1:
+        m["fragments_mm"] = longs
+    elif longs:
+        m["long_mm"] = longs[0]
     if short_mm is not None:
         m["short_mm"] = short_mm
     image = _image(g, planes)
+    series_uid = str(
+        library.get(image.get("sop_uid", ""), Dataset()).get("SeriesInstanceUID", "")
+    )
+    if series_uid:
+        image["series_uid"] = series_uid
     if image:
         m["image"] = image
     lesion.setdefault("measurements", {})[tp] = m
@@ -398,8 +475,9 @@ def _image(g: _Group, planes: Mapping[str, ImagePlane]) -> dict[str, Any]:
         if plane is not None:
             image["points_mm"] = plane.to_patient(pixels).round(4).tolist()
         else:
-            # Without the image's geometry the points stay in pixels of that image.
-            image["points_px"] = pixels.round(4).tolist()
+            # Without the image's geometry (neither in the report's image library
+            # nor in the headers given) the end points cannot be placed.
+            logger.debug("no geometry for image %s; end points left out", uid)
         return image
     if g.scoord3d is not None:
         points = np.asarray(g.scoord3d, dtype=np.float64).reshape(-1, 3)

@@ -1,19 +1,23 @@
 """Small synthetic CT studies and a RECIST case on them, for the reporting tests.
 
 Three studies of one patient (baseline, nadir, current), each a series of three
-axial 48 x 48 slices with 0.8 mm pixels and 5 mm steps, with a bright disc per
-lesion. The case measures the discs with end points on the slices, so every length
-and point is known.
+axial 48 x 48 slices with 0.8 mm pixels and 5 mm steps (written by
+viewer.synthetic), with a bright disc per lesion. The case measures the discs with
+end points on the slices, so every length and point is known.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
+import pydicom
+from pydicom.dataset import FileDataset
+from pydicom.uid import generate_uid
+
+from viewer.synthetic import CTSeries, Patient, StackGeometry, Study, write_ct_series
 
 PATIENT_NAME = "Doe^Jane"
 PATIENT_ID = "PAT-123456"
@@ -34,73 +38,41 @@ def write_series(
 
     ``discs`` are (x, y, radius) in patient mm, drawn on the middle slice.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    series_uid = generate_uid()
-    frame_uid = generate_uid()
-    out = []
-    for k in range(3):
-        z = z0_mm + 5.0 * k
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CTImageStorage
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = FileDataset(
-            str(folder / f"ct{k}.dcm"), {}, file_meta=meta, preamble=b"\0" * 128
-        )
-        ds.SOPClassUID = CTImageStorage
-        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-        ds.PatientName = PATIENT_NAME
-        ds.PatientID = PATIENT_ID
-        ds.PatientBirthDate = "19600203"
-        ds.PatientSex = "F"
-        ds.StudyInstanceUID = study_uid
-        ds.SeriesInstanceUID = series_uid
-        ds.FrameOfReferenceUID = frame_uid
-        ds.StudyDate = date
-        ds.SeriesDate = date
-        ds.ContentDate = date
-        ds.StudyTime = "101500"
-        ds.AccessionNumber = "ACC" + date
-        ds.StudyID = "1"
-        ds.ReferringPhysicianName = "Who^Referred"
-        ds.InstitutionName = "General Hospital"
-        ds.Modality = "CT"
-        ds.Manufacturer = "Synthetic"
-        ds.SeriesNumber = 2
-        ds.InstanceNumber = k + 1
-        ds.StudyDescription = "CT chest"
-        ds.SeriesDescription = "axial 5 mm"
-        ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
-        ds.ImagePositionPatient = [ORIGIN[0], ORIGIN[1], z]
-        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-        ds.PixelSpacing = [SPACING_MM, SPACING_MM]
-        ds.SliceThickness = 5.0
-        ds.KVP = 120
-        ds.PositionReferenceIndicator = ""
-        ds.SamplesPerPixel = 1
-        ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.Rows = SIZE
-        ds.Columns = SIZE
-        ds.BitsAllocated = 16
-        ds.BitsStored = 16
-        ds.HighBit = 15
-        ds.PixelRepresentation = 1
-        ds.RescaleIntercept = -1024
-        ds.RescaleSlope = 1
-        ds.WindowCenter = 40
-        ds.WindowWidth = 400
-        pixels = np.full((SIZE, SIZE), 1024 - 1000, dtype=np.int16)
-        yy, xx = np.mgrid[0:SIZE, 0:SIZE]
-        px = ORIGIN[0] + xx * SPACING_MM
-        py = ORIGIN[1] + yy * SPACING_MM
-        pixels[(px**2 + py**2) < 17**2] = 1024 + 30
-        if k == 1:
-            for x, y, r in discs:
-                pixels[((px - x) ** 2 + (py - y) ** 2) < r**2] = 1024 + 120
-        ds.PixelData = pixels.tobytes()
-        ds.save_as(folder / f"ct{k}.dcm", enforce_file_format=True)
-        out.append(ds)
-    return out
+    geometry = StackGeometry.regular(
+        SIZE,
+        SIZE,
+        3,
+        (ORIGIN[0], ORIGIN[1], z0_mm),
+        (0.0, 0.0, 5.0),
+        (SPACING_MM, SPACING_MM),
+    )
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE]
+    px = ORIGIN[0] + xx * SPACING_MM
+    py = ORIGIN[1] + yy * SPACING_MM
+    slices = np.full((3, SIZE, SIZE), -1000.0)
+    slices[:, (px**2 + py**2) < 17**2] = 30.0
+    for x, y, r in discs:
+        slices[1][((px - x) ** 2 + (py - y) ** 2) < r**2] = 120.0
+    day = dt.date(int(date[:4]), int(date[4:6]), int(date[6:]))
+    paths = write_ct_series(
+        folder,
+        slices,
+        geometry,
+        Patient(PATIENT_NAME, PATIENT_ID, dt.date(1960, 2, 3), "F"),
+        Study(
+            study_instance_uid=study_uid,
+            study_datetime=dt.datetime.combine(day, dt.time(10, 15)),
+            study_description="CT chest",
+            accession_number="ACC" + date,
+            referring_physician_name="Who^Referred",
+        ),
+        CTSeries(
+            slice_thickness_mm=5.0,
+            institution_name="General Hospital",
+            series_description="axial 5 mm",
+        ),
+    )
+    return [pydicom.dcmread(path) for path in paths]
 
 
 def write_studies(root: Path) -> list[list[FileDataset]]:

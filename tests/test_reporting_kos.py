@@ -14,10 +14,9 @@ def test_one_valid_document_per_study_with_measured_and_flagged_images(tmp_path)
     studies = write_studies(tmp_path / "src")
     case = case_for(studies)
     flagged = str(studies[2][0].SOPInstanceUID)
-    case["key_images"] = [flagged]
     out = tmp_path / "out"
     out.mkdir()
-    paths = write_kos(out, case, headers_by_uid(studies))
+    paths = write_kos(out, case, headers_by_uid(studies), [flagged])
     assert len(paths) == 3
     referenced_by_study = {}
     for path in paths:
@@ -48,9 +47,8 @@ def test_one_valid_document_per_study_with_measured_and_flagged_images(tmp_path)
 def test_key_image_order_and_missing_header(tmp_path):
     studies = write_studies(tmp_path / "src")
     case = case_for(studies)
-    case["key_images"] = [{"sop_uid": "1.2.3.4"}]
-    uids = key_image_uids(case)
+    uids = key_image_uids(case, ["1.2.3.4"])
     assert uids[-1] == "1.2.3.4"
     assert len(uids) == 4
     with pytest.raises(KosError, match=r"key image 1\.2\.3\.4 is not among"):
-        write_kos(tmp_path, case, headers_by_uid(studies))
+        write_kos(tmp_path, case, headers_by_uid(studies), ["1.2.3.4"])

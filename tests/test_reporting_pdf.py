@@ -8,41 +8,11 @@ import subprocess
 import pytest
 from reporting_testdata import case_for, headers_by_uid, write_studies
 
+from measurement.recist import evaluate
 from reporting import i18n
 from reporting.keyimages import key_images, render_file
 from reporting.pdf import KeyImageFigure, ReportContent, write_pdf
 from reporting.qtsupport import locale_for
-
-EVALUATION = {
-    "timepoints": [
-        {"id": "T0", "sum_mm": 32.2, "baseline_sum_mm": 32.2},
-        {
-            "id": "T1",
-            "sum_mm": 19.4,
-            "baseline_sum_mm": 32.2,
-            "nadir_mm": 32.2,
-            "change_from_baseline_pct": -39.75,
-            "change_from_nadir_pct": -39.75,
-            "target": "PR",
-            "non_target": "Non-CR/Non-PD",
-            "new_lesions": False,
-            "overall": "PR",
-        },
-        {
-            "id": "T2",
-            "sum_mm": 25.7,
-            "baseline_sum_mm": 32.2,
-            "nadir_mm": 19.4,
-            "change_from_baseline_pct": -20.19,
-            "change_from_nadir_pct": 32.47,
-            "target": "PD",
-            "non_target": "Non-CR/Non-PD",
-            "new_lesions": False,
-            "overall": "PD",
-        },
-    ],
-    "best_overall_response": "PR",
-}
 
 EXPECTED = {
     "en": [
@@ -53,7 +23,9 @@ EXPECTED = {
         "+32.5%",
         "Partial response (PR)",
         "Progressive disease (PD)",
-        "Best overall response",
+        "Best overall response: Stable disease (SD) (seen at T1)",
+        "SD if the sum grows by more than 3.1 mm",
+        "SD if it shrinks by more than 1.3 mm",
         "RECIST 1.1",
         "Sum of diameters",
         "12 Jan 2026",
@@ -68,7 +40,8 @@ EXPECTED = {
         "+32,5 %",
         "Partielle Remission (PR)",
         "Progrediente Erkrankung (PD)",
-        "Bestes Gesamtansprechen",
+        "Bestes Gesamtansprechen: Stabile Erkrankung (SD) (gesehen bei T1)",
+        "SD, wenn die Summe um mehr als 3,1 mm wächst",
         "Summe der Durchmesser",
         "12.01.2026",
         "Leber",
@@ -83,7 +56,8 @@ EXPECTED = {
         "+32,5 %",
         "Частичный ответ (ЧО)",
         "Прогрессирование (ПБ)",
-        "Лучший общий ответ",
+        "Лучший общий ответ: Стабилизация (СБ) (отмечен в точке T1)",
+        "СБ, если сумма вырастет более чем на 3,1 мм",
         "Сумма диаметров",
         "12.01.2026",
         "печень",
@@ -97,7 +71,7 @@ def _text(path) -> str:
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     run = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"],
+        ["pdftotext", str(path), "-"],
         capture_output=True,
         text=True,
         check=True,
@@ -133,7 +107,7 @@ def test_report_pages_and_text(lang, tmp_path):
         key_images=figures,
     )
     path = tmp_path / f"report-{lang}.pdf"
-    assert write_pdf(path, case, EVALUATION, content) == 3
+    assert write_pdf(path, case, evaluate(case), content) == 3
     assert _pages(path) == 3
     text = _text(path)
     for expected in EXPECTED[lang]:
