@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from measurement import edits
-from measurement.edits import Command, EditError
+from measurement.edits import Command
 from measurement.model import STATUSES, LesionKind
 from measurement.reading import Change
 from measurement.table import STATUS_TEXT, LesionTable
@@ -324,10 +324,7 @@ class LesionDock(QDockWidget):
         self._execute(edits.SetStatus(lesion.id, timepoint.id, value))
 
     def _execute(self, command: Command) -> None:
-        try:
-            self.session.reading.execute(command)
-        except EditError as error:
-            self.session.window.statusBar().showMessage(str(error))
+        self.session.execute(command)
 
     # ------------------------------------------------------------ menus
 

@@ -457,14 +457,7 @@ class MeasureTools(QObject):
         self.select(annotation.id)
 
     def _execute(self, command: Command) -> bool:
-        try:
-            self.reading.execute(command)
-        except EditError as error:
-            self.reading.cancel_preview()
-            self.session.window.statusBar().showMessage(str(error))
-            logger.info("edit refused: %s", error)
-            return False
-        return True
+        return self.session.execute(command)
 
     # ------------------------------------------------------------ hit testing
 

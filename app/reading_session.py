@@ -24,6 +24,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import paths
+from measurement.edits import Command, EditError
 from measurement.geometry import centre_of
 from measurement.model import Measurement, ReadingState, Timepoint
 from measurement.reading import Change, Reading
@@ -186,15 +187,37 @@ class ReadingSession(QObject):
     def _on_change(self, change: Change) -> None:
         self.changed.emit(change)
 
+    def execute(self, command: Command) -> bool:
+        """Apply an edit; a refused edit or a failed save is told, not raised."""
+        try:
+            self.reading.execute(command)
+        except EditError as error:
+            self.reading.cancel_preview()
+            self._tell(str(error))
+            return False
+        except WorkspaceError as error:
+            self._tell(f"Not saved: {error}")
+        return True
+
     def undo(self) -> None:
         """Undo the last edit, if any."""
         if self.reading.can_undo:
-            self.reading.undo()
+            try:
+                self.reading.undo()
+            except WorkspaceError as error:
+                self._tell(f"Not saved: {error}")
 
     def redo(self) -> None:
         """Redo the last undone edit, if any."""
         if self.reading.can_redo:
-            self.reading.redo()
+            try:
+                self.reading.redo()
+            except WorkspaceError as error:
+                self._tell(f"Not saved: {error}")
+
+    def _tell(self, message: str) -> None:
+        logger.warning("%s", message)
+        self.window.statusBar().showMessage(message)
 
     # ------------------------------------------------------------ timepoints
 
@@ -360,7 +383,7 @@ class ReadingSession(QObject):
     def open_case_file(self, path: Path) -> None:
         """Replace the reading with a case file's lesion table (undoable)."""
         opened = open_case(path)
-        self.reading.execute(ReplaceReading(opened.committed_state, Path(path).name))
+        self.execute(ReplaceReading(opened.committed_state, Path(path).name))
 
     def choose_save_case(self) -> None:
         """Ask where to save the case file and save it."""

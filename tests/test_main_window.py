@@ -37,7 +37,7 @@ def test_link_here_pairs_the_picked_points(window):
     mapped = window.linker.map_point(
         window.viewports[0], window.viewports[1], [0, 0, 10]
     )
-    np.testing.assert_allclose(mapped, [5, 0, 40])
+    np.testing.assert_allclose(mapped, [5, 0, 40], atol=1e-9)
 
 
 def test_layout_and_link_switches_persist(qtbot):

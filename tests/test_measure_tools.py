@@ -412,3 +412,14 @@ def test_ellipse_handles_move_and_resize_it(qtbot, window):
     (wider,) = reading.state.measurements
     semi = np.asarray(wider.points_lps_mm[1]) - np.asarray(wider.points_lps_mm[0])
     assert float(np.linalg.norm(semi)) == pytest.approx(9.0, abs=0.3)
+
+
+def test_a_failed_save_is_told_and_the_edit_kept(qtbot, window):
+    show_two(window)
+    tools, session = window.measure_tools, window.reading_session
+    session.workspace._db.close()
+    tools.set_mode("caliper")
+    tools.chooser = new_target
+    drag(qtbot, window.viewports[0], CENTRE - [8.0, 0, 0], CENTRE + [8.0, 0, 0])
+    assert len(session.reading.state.measurements) == 1
+    assert window.statusBar().currentMessage().startswith("Not saved: ")
