@@ -323,6 +323,10 @@ class LesionDock(QDockWidget):
         timepoint = self.table.timepoint(column)
         self._execute(edits.SetStatus(lesion.id, timepoint.id, value))
 
+    def make_baseline(self, column: int) -> None:
+        """Make a timepoint the baseline (RECIST 1.1 section 4.3.1)."""
+        self._execute(edits.SetBaseline(self.table.timepoint(column).id))
+
     def _execute(self, command: Command) -> None:
         self.session.execute(command)
 

@@ -300,13 +300,20 @@ class ReadingSession(QObject):
                 point = self.lesion_point(lesion_id, study)
                 if point is not None:
                     self._load_study(study, point)
-        for viewport in self.window.viewports:
-            shown = study_of(viewport)
-            if shown is None:
-                continue
-            point = self.lesion_point(lesion_id, shown)
-            if point is not None:
-                reveal(viewport, point)
+        # Each viewport goes to the lesion in its own study; scroll sync would
+        # otherwise move the ones already placed to where the link says.
+        linker = self.window.linker
+        synced, linker.scroll_linked = linker.scroll_linked, False
+        try:
+            for viewport in self.window.viewports:
+                shown = study_of(viewport)
+                if shown is None:
+                    continue
+                point = self.lesion_point(lesion_id, shown)
+                if point is not None:
+                    reveal(viewport, point)
+        finally:
+            linker.scroll_linked = synced
 
     def lesion_point(
         self, lesion_id: str, study_uid: str

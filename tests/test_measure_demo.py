@@ -212,3 +212,8 @@ def test_measuring_the_demo_gives_the_true_table_and_responses(
     assert restored == measured
     assert again.reading_session.reading.can_undo
     assert again.reading_session.table.timepoint_evaluation("T2")["overall"] == "PD"
+    again.lesion_dock.select_lesion(0)
+    drawn = again.measure_tools.visible(again.viewports[0])
+    assert [(m.lesion_id, m.timepoint_id) for m in drawn] == [("L1", "T2")]
+    drawn = again.measure_tools.visible(again.viewports[1])
+    assert [(m.lesion_id, m.timepoint_id) for m in drawn] == [("L1", "T1")]

@@ -423,3 +423,15 @@ def test_a_failed_save_is_told_and_the_edit_kept(qtbot, window):
     drag(qtbot, window.viewports[0], CENTRE - [8.0, 0, 0], CENTRE + [8.0, 0, 0])
     assert len(session.reading.state.measurements) == 1
     assert window.statusBar().currentMessage().startswith("Not saved: ")
+
+
+def test_the_baseline_can_be_changed_from_the_table(qtbot, window):
+    show_two(window)
+    dock, session = window.lesion_dock, window.reading_session
+    model = dock.model
+    assert model.headerData(0, Qt.Orientation.Horizontal).endswith("baseline")
+    dock.make_baseline(1)
+    assert session.reading.state.baseline.id == "T1"
+    assert model.headerData(1, Qt.Orientation.Horizontal) == "T1\n2026-01-01\nbaseline"
+    window.undo_action.trigger()
+    assert session.reading.state.baseline.id == "T0"
