@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QEvent, QObject, QPointF, QTimer, Signal
+from PySide6.QtCore import QObject, QPointF, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import paths
@@ -86,14 +86,8 @@ class ReadingSession(QObject):
             viewport.slice_changed.connect(
                 lambda _k, v=viewport: self._on_viewport_changed(v)
             )
-        window.installEventFilter(self)
 
     # ------------------------------------------------------------ opening
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            self.close_workspace()
-        return False
 
     def close_workspace(self) -> None:
         """Stop saving and close the workspace file."""
