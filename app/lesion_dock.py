@@ -25,6 +25,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     QRectF,
+    QSize,
     Qt,
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPaintEvent
@@ -143,10 +144,6 @@ class LesionTableModel(QAbstractTableModel):
                 timepoint = self.table.timepoint(section)
                 mark = "\nbaseline" if timepoint.baseline else ""
                 return f"{timepoint.id}\n{timepoint.date}{mark}"
-            if role == Qt.ItemDataRole.FontRole:
-                font = QFont()
-                font.setBold(self.table.timepoint(section).baseline)
-                return font
             return None
         if section >= self.rowCount():
             return None
@@ -212,7 +209,7 @@ class TimelineWidget(QWidget):
             painter.setPen(QColor(110, 110, 110))
             painter.drawText(
                 self.rect(),
-                Qt.AlignmentFlag.AlignCenter,
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                 "The sum of diameters appears here once targets are measured",
             )
         painter.end()
@@ -273,9 +270,12 @@ class LesionDock(QDockWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         self.setWidget(splitter)
-        self.setMinimumWidth(500)
+        self.setMinimumWidth(380)
         session.changed.connect(self._on_change)
         self._on_change(Change("reset"))
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(560, 700)
 
     # ------------------------------------------------------------ updates
 

@@ -659,6 +659,7 @@ def add_actions(
     """A "Measure" toolbar: tools with their keys, undo, redo, delete, case files."""
     bar = QToolBar("Measure")
     bar.setObjectName("measure-toolbar")
+    window.addToolBarBreak()
     window.addToolBar(bar)
     group = QActionGroup(window)
     actions: dict[str, QAction] = {}
