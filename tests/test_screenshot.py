@@ -55,10 +55,13 @@ def _viewport_contrast(shot: Path) -> tuple[float, float]:
     assert width >= 1000 and height >= 600
     pixels = np.frombuffer(image.constBits(), dtype=np.uint8)
     pixels = pixels.reshape(height, image.bytesPerLine())[:, :width]
-    # viewports fill the area right of the study browser; compare their halves
-    body = pixels[height // 4 : 3 * height // 4, width // 4 :]
-    half = body.shape[1] // 2
-    return float(body[:, :half].std()), float(body[:, half:].std())
+    # the viewports are the dark columns between the light docks (study browser,
+    # lesion table); compare their two halves
+    body = pixels[height // 4 : 3 * height // 4, :]
+    dark = body[:, body.mean(axis=0) < 160]
+    assert dark.shape[1] >= width // 4
+    half = dark.shape[1] // 2
+    return float(dark[:, :half].std()), float(dark[:, half:].std())
 
 
 def test_offscreen_screenshot_shows_two_studies(tmp_path):
