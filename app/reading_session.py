@@ -436,7 +436,8 @@ def study_of(viewport: Viewport) -> str | None:
 def install_reading(window: MainWindow, **options: Any) -> ReadingSession:
     """Add the reading, the measuring tools and the lesion table to ``window``."""
     from app.lesion_dock import LesionDock
-    from app.measure_tools import MeasureTools, add_actions
+    from app.measure_actions import add_actions
+    from app.measure_tools import MeasureTools
 
     session = ReadingSession(window)
     tools = MeasureTools(session, **options)

@@ -16,7 +16,8 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from app.main_window import MainWindow
-from app.measure_tools import LesionChoice, measurement_label
+from app.measure_overlay import measurement_label
+from app.measure_tools import LesionChoice
 from measurement.model import Lesion, LesionKind, Tool
 from tests.factories import ball_volume
 from viewer.volume import Calibration
@@ -208,7 +209,7 @@ def test_ellipse_gives_mean_sd_and_area_in_mm2(qtbot, window):
     drag(qtbot, viewport, CENTRE - [6.0, 6.0, 0], CENTRE + [6.0, 6.0, 0])
     (measured,) = reading.state.measurements
     assert measured.tool is Tool.ELLIPSE and measured.lesion_id is None
-    label = tools._ellipse_label(viewport, measured)
+    label = tools.overlay.ellipse_label(viewport, measured)
     assert label.startswith("mean 60.0 HU, SD 0.0 HU")
     area = float(label.rsplit("area ", 1)[1].split(" ")[0])
     assert area == pytest.approx(math.pi * 36, rel=0.12)
