@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDrag, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDrag,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -31,11 +38,13 @@ from PySide6.QtWidgets import (
 )
 
 from app import paths, workers
+from app.export_action import install_export
 from app.reading_session import install_reading
+from app.review_mode import install_review
 from viewer.hanging import hang
 from viewer.linker import Linker
 from viewer.sync import registration_link
-from viewer.viewport import Viewport
+from viewer.viewport import Bindings, Viewport
 from viewer.volume import Volume
 
 logger = logging.getLogger(__name__)
@@ -57,7 +66,7 @@ class SeriesTree(QTreeWidget):
         self.setHeaderLabels(["Study / series", "Images", "Notes"])
         self.setDragEnabled(True)
         self.setColumnWidth(0, 250)
-        self.setMinimumWidth(320)
+        self.setMinimumWidth(230)
 
     def startDrag(self, supported: Qt.DropAction) -> None:  # noqa: N802
         item = self.currentItem()
@@ -98,7 +107,7 @@ class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("Nadir")
-        self.resize(1400, 860)
+        self._fit_to_screen()
         self.linker = Linker(self)
         self.viewports: list[DropViewport] = [
             DropViewport(title) for title in ("Current", "Comparison", "3", "4")
@@ -118,6 +127,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self._grid_host)
         self.scan_result: Any = None
         self.patient: Any = None
+        self.opened_paths: list[Path] = []
+        self.last_export: Any = None
         self.patient_index = 0
         self._comparison_indices: list[int] = []
         self.series_by_key: dict[str, Any] = {}
@@ -129,10 +140,25 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_toolbar()
         self.reading_session = install_reading(self)
+        self._pending_readings: list[Path] = []
+        self.case_loaded.connect(self._open_pending_readings)
+        self.export_action = install_export(self)
+        self.review = install_review(self)
+        self._docks_sized = False
         self.set_layout("1x2")
         self._restore_settings()
 
     # ------------------------------------------------------------ building
+
+    def _fit_to_screen(self) -> None:
+        """Start at 1680x1000, or 95% of a smaller screen."""
+        width, height = 1680, 1000
+        screen = self.screen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            width = min(width, int(available.width() * 0.95))
+            height = min(height, int(available.height() * 0.95))
+        self.resize(width, height)
 
     def _build_browser(self) -> None:
         self.browser = SeriesTree()
@@ -236,8 +262,14 @@ class MainWindow(QMainWindow):
             self.viewports[2:], ("coronal", "sagittal"), strict=True
         ):
             if viewport.volume is None:
+                viewport.title = f"{self.viewports[0].title} {orientation}"
                 viewport.set_volume(current, orientation)
-                viewport.show_point(self.viewports[0].centre_lps_mm())
+                crosshair = self.viewports[0].crosshair_lps_mm
+                viewport.show_point(
+                    crosshair
+                    if crosshair is not None
+                    else self.viewports[0].centre_lps_mm()
+                )
         self.linker.refresh_texts()
 
     def active_viewport(self) -> Viewport:
@@ -267,6 +299,12 @@ class MainWindow(QMainWindow):
         from viewer import scan
 
         names = [str(source) for source in sources]
+        # Case files open as the reading once the images are in.
+        self._pending_readings = [
+            Path(name) for name in names if name.lower().endswith(".json")
+        ]
+        names = [name for name in names if not name.lower().endswith(".json")]
+        self.opened_paths = [Path(name) for name in names]
         self.statusBar().showMessage("Indexing…")
         self.progress.show()
         workers.submit(
@@ -280,6 +318,11 @@ class MainWindow(QMainWindow):
 
     def _on_scanned(self, result: Any) -> None:
         self.scan_result = result
+        self._pending_readings += [
+            Path(series.files[0].path)
+            for series in result.all_series()
+            if series.modality == "SR" and series.files and not series.files[0].member
+        ]
         self._fill_browser(result)
         if result.problems:
             self.statusBar().showMessage(
@@ -293,6 +336,11 @@ class MainWindow(QMainWindow):
             return
         self.patient = max(patients, key=lambda p: p.studies[-1].study_date or "")
         self.patient_index = result.patients.index(self.patient)
+        if len(patients) > 1:
+            self.statusBar().showMessage(
+                f"{len(patients)} patients found; showing the one with the newest "
+                "study. Double-click a series in the Studies list to show another."
+            )
         self._fill_comparisons()
         self.hang_patient()
 
@@ -399,6 +447,12 @@ class MainWindow(QMainWindow):
             return False
         if self.linker.link(current, comparison).is_linked:
             return False
+        if min(fixed.shape) < 4 or min(moving.shape) < 4:
+            self.statusBar().showMessage(
+                "Single slices cannot be registered: shift-click the same place in "
+                "both viewports and press Link here"
+            )
+            return False
         from viewer.registration import RegistrationCache, register_rigid
 
         self.statusBar().showMessage("Registering the comparison to the current study…")
@@ -438,6 +492,34 @@ class MainWindow(QMainWindow):
             self._on_progress,
         )
         return True
+
+    def _open_pending_readings(self) -> None:
+        """Open a case file or measurement report given with the images.
+
+        A reading already saved for these studies wins over a report found beside
+        them; a case file the reader named explicitly replaces it (undoably).
+        """
+        pending, self._pending_readings = self._pending_readings, []
+        session = self.reading_session
+        for path in pending:
+            explicit = path.suffix.lower() == ".json"
+            if not explicit and session.reading.state.measurements:
+                continue
+            try:
+                if explicit:
+                    session.open_case_file(path)
+                else:
+                    from reporting.srread import SrReadError, read_sr
+
+                    try:
+                        session.open_case_dict(read_sr(path), path.name)
+                    except SrReadError as error:
+                        logger.info("not a measurement report: %s", error)
+                        continue
+            except (OSError, ValueError) as error:
+                self.statusBar().showMessage(f"{path.name}: {error}")
+                continue
+            self.statusBar().showMessage(f"Reading opened from {path.name}")
 
     def link_here(self) -> None:
         """Pair the last picked points of the two viewports as the same place."""
@@ -533,8 +615,9 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         state = store.value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        self._state_restored = isinstance(state, QByteArray) and self.restoreState(
+            state
+        )
         layout = store.value("window/layout", "1x2")
         if layout in LAYOUTS:
             self.set_layout(str(layout))
@@ -542,6 +625,9 @@ class MainWindow(QMainWindow):
             value = store.value(key)
             if value is not None:
                 action.setChecked(str(value).lower() == "true")
+        bindings = read_bindings(store)
+        for viewport in self.viewports:
+            viewport.bindings = bindings
 
     def _link_settings(self) -> list[tuple[QAction, str]]:
         return [
@@ -549,6 +635,17 @@ class MainWindow(QMainWindow):
             (self.window_link_action, "link/window"),
             (self.zoom_link_action, "link/zoom"),
         ]
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._docks_sized and not self._state_restored:
+            # First run: the images get the room, the docks a reading width.
+            self._docks_sized = True
+            self.resizeDocks(
+                [self.browser_dock, self.lesion_dock],  # type: ignore[attr-defined]
+                [220, max(380, self.width() // 4)],
+                Qt.Orientation.Horizontal,
+            )
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         store = settings()
@@ -562,6 +659,37 @@ class MainWindow(QMainWindow):
             self._registration_job.cancel.set()
         self.reading_session.close_workspace()
         super().closeEvent(event)
+
+
+BUTTONS = {
+    "left": Qt.MouseButton.LeftButton,
+    "right": Qt.MouseButton.RightButton,
+    "middle": Qt.MouseButton.MiddleButton,
+}
+
+
+def read_bindings(store: QSettings) -> Bindings:
+    """The reader's mouse conventions from settings (``[input]`` in settings.ini).
+
+    ``window``, ``zoom`` and ``pan`` name a button (left, right, middle);
+    ``wheel`` is ``next`` when turning the wheel away moves to the next slice, else
+    ``previous``. Unknown values keep the defaults, with a warning in the log.
+    """
+    bindings = Bindings()
+    for name in ("window", "zoom", "pan"):
+        value = str(store.value(f"input/{name}", "") or "").lower()
+        if value in BUTTONS:
+            setattr(bindings, f"{name}_button", BUTTONS[value])
+        elif value:
+            logger.warning(
+                "settings input/%s=%r is not left, right or middle", name, value
+            )
+    wheel = str(store.value("input/wheel", "") or "").lower()
+    if wheel in ("next", "previous"):
+        bindings.wheel_direction = 1 if wheel == "next" else -1
+    elif wheel:
+        logger.warning("settings input/wheel=%r is not next or previous", wheel)
+    return bindings
 
 
 def _series_key(patient_index: int, study_index: int, series_index: int) -> str:

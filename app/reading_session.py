@@ -155,8 +155,12 @@ class ReadingSession(QObject):
         self.study_uids = tuple(sorted(s.study_uid for s in studies))
         initial = ReadingState(patient_id=patient_id, timepoints=timepoints)
         try:
-            workspace = Workspace.for_studies(paths.workspace_dir(), self.study_uids)
+            sources = list(getattr(self.window, "opened_paths", []))
+            workspace = Workspace.for_studies(
+                paths.workspace_dir(), self.study_uids, sources
+            )
             stored = workspace.load()
+            workspace.remember_sources(sources)
         except WorkspaceError as error:
             logger.warning("%s", error)
             self.window.statusBar().showMessage(f"Not saved: {error}")
@@ -385,6 +389,11 @@ class ReadingSession(QObject):
         """Replace the reading with a case file's lesion table (undoable)."""
         opened = open_case(path)
         self.execute(ReplaceReading(opened.committed_state, Path(path).name))
+
+    def open_case_dict(self, case: dict[str, Any], name: str) -> None:
+        """Replace the reading with a case read elsewhere, e.g. from an SR."""
+        opened = Reading.from_case(case)
+        self.reading.execute(ReplaceReading(opened.committed_state, name))
 
     def choose_save_case(self) -> None:
         """Ask where to save the case file and save it."""
