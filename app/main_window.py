@@ -575,11 +575,19 @@ class MainWindow(QMainWindow):
     def _fill_comparisons(self) -> None:
         self.comparison_box.clear()
         studies = self.patient.studies
-        self._comparison_indices = list(range(len(studies) - 1))
+        current = hang(studies).current_study
+        self._comparison_indices = [i for i in range(len(studies)) if i != current]
         for index in self._comparison_indices:
             study = studies[index]
             role = "baseline" if index == 0 else "prior"
-            self.comparison_box.addItem(f"{_date(study.study_date)} ({role})")
+            if study.study_date == studies[current].study_date:
+                role = "same day"
+            description = (
+                f" {study.study_description}" if study.study_description else ""
+            )
+            self.comparison_box.addItem(
+                f"{_date(study.study_date)} ({role}){description}"
+            )
 
     def _on_comparison_chosen(self, box_index: int) -> None:
         if self.patient is None or box_index < 0:
