@@ -25,7 +25,6 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     QRectF,
-    QSize,
     Qt,
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPaintEvent
@@ -273,9 +272,6 @@ class LesionDock(QDockWidget):
         self.setMinimumWidth(320)
         session.changed.connect(self._on_change)
         self._on_change(Change("reset"))
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(560, 700)
 
     # ------------------------------------------------------------ updates
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QObject, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QPointF, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import paths
@@ -454,7 +454,6 @@ def install_reading(window: MainWindow, **options: Any) -> ReadingSession:
         tools.attach(viewport)
     dock = LesionDock(session, tools, window)
     window.addDockWidget(dock.default_area, dock)
-    window.resizeDocks([dock], [dock.sizeHint().width()], Qt.Orientation.Horizontal)
     add_actions(window, session, tools, dock)
     window.measure_tools = tools  # type: ignore[attr-defined]
     window.lesion_dock = dock  # type: ignore[attr-defined]
