@@ -581,13 +581,9 @@ class MainWindow(QMainWindow):
             study = studies[index]
             role = "baseline" if index == 0 else "prior"
             if study.study_date == studies[current].study_date:
-                role = "same day"
-            description = (
-                f" {study.study_description}" if study.study_description else ""
-            )
-            self.comparison_box.addItem(
-                f"{_date(study.study_date)} ({role}){description}"
-            )
+                # a same-day study is told apart by what it is
+                role = f"same day, {study.study_description or 'other study'}"
+            self.comparison_box.addItem(f"{_date(study.study_date)} ({role})")
 
     def _on_comparison_chosen(self, box_index: int) -> None:
         if self.patient is None or box_index < 0:
@@ -665,7 +661,6 @@ class MainWindow(QMainWindow):
         store.sync()
         if self._registration_job is not None:
             self._registration_job.cancel.set()
-        self.reading_session.close_workspace()
         super().closeEvent(event)
 
 
