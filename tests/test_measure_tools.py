@@ -99,6 +99,8 @@ def test_timepoints_from_the_studies_oldest_is_baseline(window):
         ("T1", "1.2.9.2", False),
     ]
     assert window.reading_session.workspace is not None
+    window.close()
+    assert window.reading_session.workspace is None
 
 
 def test_caliper_in_mm_and_the_table_follows_the_drag_live(qtbot, window):
