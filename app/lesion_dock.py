@@ -150,7 +150,10 @@ class LesionTableModel(QAbstractTableModel):
             if self.is_footer(section):
                 return self.table.footer_title(section - self.table.row_count)
             warn = " ⚠" if self.table.lesion_warnings(section) else ""
-            return self.table.row_header(section) + warn
+            lesion = self.table.lesion(section)
+            place = " ".join(p for p in (lesion.organ, lesion.name) if p)
+            node = "node, " if lesion.node else ""
+            return f"{lesion.id} {place}{warn}\n{node}{lesion.kind.value}"
         if role == Qt.ItemDataRole.ToolTipRole and not self.is_footer(section):
             return "\n".join(self.table.lesion_warnings(section)) or None
         return None
@@ -233,6 +236,9 @@ class LesionDock(QDockWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setWordWrap(True)
+        font = QFont(self.view.font())
+        font.setPointSizeF(max(7.5, font.pointSizeF() - 1))
+        self.view.setFont(font)
         self.view.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.Stretch
         )
