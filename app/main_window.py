@@ -661,6 +661,7 @@ class MainWindow(QMainWindow):
         store.sync()
         if self._registration_job is not None:
             self._registration_job.cancel.set()
+        self.reading_session.close_workspace()
         super().closeEvent(event)
 
 
