@@ -26,6 +26,7 @@ from PySide6.QtCore import QLocale, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
 from reporting import i18n
+from reporting.evidence import evidence_header
 from reporting.imagegeom import GeometryError, image_plane
 from reporting.qtsupport import ensure_gui_application, report_font_family
 from reporting.sources import read_dataset
@@ -229,7 +230,7 @@ def secondary_capture(
     buffer = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=stride * height)
     array = buffer.reshape(height, stride)[:, : width * 3].reshape(height, width, 3)
     sc = hd.sc.SCImage.from_ref_dataset(
-        ref_dataset=_with_patient_attributes(source),
+        ref_dataset=evidence_header(source),
         pixel_array=np.ascontiguousarray(array),
         photometric_interpretation="RGB",
         bits_allocated=8,
@@ -246,27 +247,6 @@ def secondary_capture(
     # value (unknown) is written.
     sc.Laterality = ""
     return sc
-
-
-def _with_patient_attributes(source: Dataset) -> Dataset:
-    copy = Dataset()
-    for element in source:
-        if element.tag.group != 0x7FE0:
-            copy.add(element)
-    for keyword in (
-        "PatientID",
-        "PatientName",
-        "PatientBirthDate",
-        "PatientSex",
-        "AccessionNumber",
-        "StudyID",
-        "StudyDate",
-        "StudyTime",
-        "ReferringPhysicianName",
-    ):
-        if keyword not in copy:
-            setattr(copy, keyword, "")
-    return copy
 
 
 def _draw_caliper(

@@ -459,6 +459,8 @@ def _free_text(
             flow.heading(i18n.label(key, lang))
             flow.text(text.strip())
     latest = next((r.overall for r in reversed(results) if r.overall), None)
+    if latest is None and all(r.baseline for r in results):
+        latest = "baseline"
     flow.heading(i18n.label("summary", lang))
     flow.text(i18n.patient_summary(latest, lang), BODY_PT + 1)
 

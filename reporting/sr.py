@@ -21,7 +21,6 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from pydicom.dataset import Dataset
 from pydicom.sr.coding import Code
 
 from reporting import srcodes as c
+from reporting.evidence import evidence_header
 from reporting.imagegeom import GeometryError, image_plane
 from reporting.results import best_overall, by_timepoint
 from reporting.srread import read_sr
@@ -184,31 +184,9 @@ def _evidence(case: Mapping[str, Any], headers: Mapping[str, Dataset]) -> list[D
     study_rank = {
         str(t.get("study_uid")): n for n, t in enumerate(case.get("timepoints", []))
     }
-    found = [_complete_header(headers[u]) for u in wanted]
+    found = [evidence_header(headers[u]) for u in wanted]
     found.sort(key=lambda h: -study_rank.get(str(h.StudyInstanceUID), -1))
     return found
-
-
-def _complete_header(header: Dataset) -> Dataset:
-    """A copy of a header with the patient and study attributes SR copies (type 2)."""
-    copy = Dataset()
-    for element in header:
-        if element.tag.group != 0x7FE0:
-            copy.add(deepcopy(element))
-    for keyword in (
-        "PatientID",
-        "PatientName",
-        "PatientBirthDate",
-        "PatientSex",
-        "AccessionNumber",
-        "StudyID",
-        "StudyDate",
-        "StudyTime",
-        "ReferringPhysicianName",
-    ):
-        if keyword not in copy:
-            setattr(copy, keyword, "")
-    return copy
 
 
 def _add_study_dates(sr: Dataset, evidence: Mapping[str, Dataset]) -> None:
