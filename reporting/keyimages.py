@@ -115,8 +115,8 @@ def _caliper_label(
     lesion: Mapping[str, Any], m: Mapping[str, Any], lang: str, locale: QLocale
 ) -> str:
     """ "L1 16.0 mm", or "L2 20.2 × 16.2 mm" where a short axis was measured."""
-    values = [m.get(k) for k in ("long_mm", "short_mm") if m.get(k) is not None]
-    text = " × ".join(locale.toString(float(v), "f", 1) for v in values)
+    values = [float(m[k]) for k in ("long_mm", "short_mm") if m.get(k) is not None]
+    text = " × ".join(locale.toString(v, "f", 1) for v in values)
     unit = f" {i18n.label('mm', lang)}" if values else ""
     return f"{lesion.get('id', '')} {text}{unit}".strip()
 
