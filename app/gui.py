@@ -71,7 +71,7 @@ def run_window(sources: Sequence[str | Path], screenshot: str | None = None) -> 
             window.case_loaded.connect(lambda: QTimer.singleShot(200, capture))
             QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, capture)
         else:
-            QTimer.singleShot(300, capture)
+            QTimer.singleShot(0, capture)
     if sources:
         window.open_paths(list(sources))
     code = int(app.exec())

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import paths, workers
+from app.reading_session import install_reading
 from viewer.hanging import hang
 from viewer.linker import Linker
 from viewer.sync import registration_link
@@ -107,6 +108,9 @@ class MainWindow(QMainWindow):
             viewport.series_dropped.connect(
                 lambda key, v=viewport: self.load_into(v, key)
             )
+            viewport.activated.connect(lambda v=viewport: self._set_active(v))
+        self._active: Viewport = self.viewports[0]
+        self._layout_name = "1x2"
         self._grid_host = QWidget()
         self._grid = QGridLayout(self._grid_host)
         self._grid.setContentsMargins(0, 0, 0, 0)
@@ -124,6 +128,7 @@ class MainWindow(QMainWindow):
         self._build_browser()
         self._build_status()
         self._build_toolbar()
+        self.reading_session = install_reading(self)
         self.set_layout("1x2")
         self._restore_settings()
 
@@ -220,13 +225,32 @@ class MainWindow(QMainWindow):
         for action in self.layout_group.actions():
             action.setChecked(action.data() == name)
         self._layout_name = name
+        self._fill_reformats()
+
+    def _fill_reformats(self) -> None:
+        """In 2x2, the empty lower viewports show the current study's MPR planes."""
+        current = self.viewports[0].volume
+        if self._layout_name != "2x2" or current is None:
+            return
+        for viewport, orientation in zip(
+            self.viewports[2:], ("coronal", "sagittal"), strict=True
+        ):
+            if viewport.volume is None:
+                viewport.set_volume(current, orientation)
+                viewport.show_point(self.viewports[0].centre_lps_mm())
+        self.linker.refresh_texts()
 
     def active_viewport(self) -> Viewport:
-        """The viewport with focus, else the current study's."""
-        for viewport in self.viewports:
-            if viewport.hasFocus():
-                return viewport
-        return self.viewports[0]
+        """The viewport the reader last clicked, else the current study's."""
+        return self._active
+
+    def _set_active(self, viewport: Viewport) -> None:
+        self._active = viewport
+        self.plane_box.blockSignals(True)
+        self.plane_box.setCurrentText(
+            viewport.source.orientation if viewport.source else "native"
+        )
+        self.plane_box.blockSignals(False)
 
     def _on_plane_chosen(self, orientation: str) -> None:
         self.active_viewport().set_orientation(orientation)
@@ -307,23 +331,37 @@ class MainWindow(QMainWindow):
         series = self.series_by_key.get(key)
         if series is None:
             return
-        from viewer import load_series
+        from viewer.loader import SeriesLoader
 
         self.progress.show()
         self.statusBar().showMessage(f"Loading {series.series_description or key}…")
+
+        def load(job: workers.Job) -> Volume:
+            started: dict[str, Any] = {}
+
+            def slice_in(k: int) -> None:
+                if k == started["middle"]:
+                    job.partial.emit(started["loader"].volume)
+
+            loader = SeriesLoader(
+                series,
+                progress=_counter(job, "Loading"),
+                cancel=job.cancel,
+                on_slice=slice_in,
+            )
+            started.update(loader=loader, middle=len(loader.refs) // 2)
+            loader.start(started["middle"])
+            return loader.wait()
+
+        def first_slice(volume: Volume) -> None:
+            # The slice in view is decoded; show it while the rest comes in.
+            viewport.set_volume(volume)
 
         def done(volume: Volume) -> None:
             self._volumes[key] = volume
             self._show(viewport, volume)
 
-        workers.submit(
-            lambda job: load_series(
-                series, progress=_counter(job, "Loading"), cancel=job.cancel
-            ),
-            done,
-            self._on_error,
-            self._on_progress,
-        )
+        workers.submit(load, done, self._on_error, self._on_progress, first_slice)
 
     def show_volumes(self, current: Volume, comparison: Volume | None = None) -> None:
         """Show volumes directly (already loaded), as tests and tools do."""
@@ -333,13 +371,18 @@ class MainWindow(QMainWindow):
             self._show(self.viewports[1], comparison)
 
     def _show(self, viewport: Viewport, volume: Volume) -> None:
-        viewport.set_volume(volume)
+        if viewport.volume is not None and viewport.volume.voxels is volume.voxels:
+            viewport.refresh()  # the early view of this volume: keep the reader's place
+        else:
+            viewport.set_volume(volume)
         self.linker.reset_links()
         for warning in volume.warnings:
             self.statusBar().showMessage(warning)
         self._pending = max(0, self._pending - 1)
-        if self._pending == 0 and not self._start_registration():
-            self._finish_loading()
+        if self._pending == 0:
+            self._fill_reformats()
+            if not self._start_registration():
+                self._finish_loading()
 
     def _finish_loading(self) -> None:
         self.progress.hide()
@@ -440,7 +483,9 @@ class MainWindow(QMainWindow):
             for index in range(top.childCount()):
                 top.child(index).setExpanded(True)
         if result.problems:
-            problems = QTreeWidgetItem([f"Unreadable files ({len(result.problems)})"])
+            problems = QTreeWidgetItem(
+                [f"Not shown: not DICOM or unreadable ({len(result.problems)})"]
+            )
             self.browser.addTopLevelItem(problems)
             for problem in result.problems:
                 problems.addChild(QTreeWidgetItem([problem.path, "", problem.reason]))

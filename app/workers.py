@@ -28,21 +28,25 @@ class Job(QObject):
     finished = Signal(object)
     failed = Signal(str)
     progress = Signal(float, str)
+    partial = Signal(object)
 
     def __init__(
         self,
         on_result: Callable[[Any], None],
         on_error: Callable[[str], None],
         on_progress: Callable[[float, str], None] | None,
+        on_partial: Callable[[Any], None] | None = None,
     ) -> None:
         super().__init__()
         self.cancel = threading.Event()
         self._on_result = on_result
         self._on_error = on_error
         self._on_progress = on_progress
+        self._on_partial = on_partial
         self.finished.connect(self._deliver_result)
         self.failed.connect(self._deliver_error)
         self.progress.connect(self._deliver_progress)
+        self.partial.connect(self._deliver_partial)
 
     @Slot(object)
     def _deliver_result(self, result: Any) -> None:
@@ -53,6 +57,11 @@ class Job(QObject):
     def _deliver_error(self, message: str) -> None:
         _running.discard(self)
         self._on_error(message)
+
+    @Slot(object)
+    def _deliver_partial(self, value: Any) -> None:
+        if self._on_partial is not None and not self.cancel.is_set():
+            self._on_partial(value)
 
     @Slot(float, str)
     def _deliver_progress(self, fraction: float, text: str) -> None:
@@ -89,9 +98,14 @@ def submit(
     on_result: Callable[[Any], None],
     on_error: Callable[[str], None],
     on_progress: Callable[[float, str], None] | None = None,
+    on_partial: Callable[[Any], None] | None = None,
 ) -> Job:
-    """Run ``function(job)`` in the background; callbacks run on the GUI thread."""
-    job = Job(on_result, on_error, on_progress)
+    """Run ``function(job)`` in the background; callbacks run on the GUI thread.
+
+    ``function`` may emit ``job.partial`` with an early result (a volume whose
+    first slices are in) before it returns the finished one.
+    """
+    job = Job(on_result, on_error, on_progress, on_partial)
     _running.add(job)
     if Workers.synchronous:
         _execute(job, function)

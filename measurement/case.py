@@ -16,8 +16,12 @@ Beyond RECIST.md the format accepts, all optional:
   0 mm, the other carrying the diameter of the whole (section 4.3.2);
 - ``slice_thickness_mm`` on a timepoint or a measurement's ``image``, for the rule that
   a non-nodal lesion must measure at least twice the slice thickness (section 3.1.1);
-- ``location`` and ``reader`` (free text), ``points_mm`` with two end points (caliper)
-  or four (long axis then short axis), ``series_uid`` on ``image``;
+- ``location`` and ``reader`` (free text; ``organ`` and ``location`` may be empty
+  where a report names none), ``tracking_uid`` on a lesion (the DICOM tracking UID
+  of a measurement report, PS3.16 TID 4108), ``series_uid`` on ``image``;
+- ``points_mm`` holds the end points (two for a caliper, four for long then short
+  axis; other tools' reports may give one or more points of a region), and
+  ``points_px`` (column, row) points on the image where its geometry is unknown;
 - new-lesion assessments ``absent`` and ``not-assessed`` besides ``equivocal`` and
   ``unequivocal``, for an equivocal finding that resolves or is not looked at.
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -40,10 +45,13 @@ from measurement.case_fields import (
     number,
     obj_of,
     optional_number,
+    optional_string,
     optional_text,
     required,
     show,
 )
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "Case",
@@ -70,6 +78,7 @@ class Image:
     sop_uid: str | None = None
     series_uid: str | None = None
     points_mm: list[list[float]] | None = None
+    points_px: list[list[float]] | None = None
     slice_thickness_mm: float | None = None
 
     def centre_mm(self) -> tuple[float, float, float] | None:
@@ -118,6 +127,7 @@ class Lesion:
     organ: str | None = None
     node: bool | None = None
     location: str | None = None
+    tracking_uid: str | None = None
     first_seen: str | None = None
     measurements: dict[str, Measurement] | None = None
     assessments: dict[str, str] | None = None
@@ -190,6 +200,7 @@ def parse_case(data: Any) -> Case:
     timepoints = _parse_timepoints(required(obj, "timepoints", ""))
     known_tps = {tp.id: tp for tp in timepoints}
     lesions = _parse_lesions(required(obj, "lesions", ""), known_tps)
+    logger.debug("case: %d timepoints, %d lesions", len(timepoints), len(lesions))
     return Case(timepoints, lesions, patient=patient, reader=reader, format=fmt)
 
 
@@ -283,6 +294,7 @@ def _parse_lesion(item: Any, path: str, timepoints: dict[str, Timepoint]) -> Les
             "organ",
             "node",
             "location",
+            "tracking_uid",
             "first_seen",
             "measurements",
             "assessments",
@@ -294,9 +306,10 @@ def _parse_lesion(item: Any, path: str, timepoints: dict[str, Timepoint]) -> Les
     lesion = Lesion(
         lesion_id,
         kind,
-        organ=optional_text(obj, "organ", path),
+        organ=optional_string(obj, "organ", path),
         node=node,
-        location=optional_text(obj, "location", path),
+        location=optional_string(obj, "location", path),
+        tracking_uid=optional_text(obj, "tracking_uid", path),
     )
     baseline_id = next(tp.id for tp in timepoints.values() if tp.is_baseline)
     if "measurements" in obj:
@@ -443,14 +456,14 @@ def _check_measurement(m: Measurement, path: str, node: bool) -> None:
         )
     if m.status is None and m.fragments_mm is None and not has_numbers:
         raise CaseFormatError(
-            path, "expected long_mm (and short_mm for a node), fragments_mm or a status"
+            path, "expected long_mm (short_mm for a node), fragments_mm or a status"
         )
     if (m.status == "merged") != (m.merged_into is not None):
         raise CaseFormatError(
             f"{path}.merged_into" if m.merged_into is not None else f"{path}.status",
             'status "merged" and merged_into go together',
         )
-    if has_numbers and m.long_mm is None:
+    if has_numbers and m.long_mm is None and not node:
         raise CaseFormatError(f"{path}.long_mm", "expected a number >= 0, got nothing")
     if node and has_numbers and m.short_mm is None:
         raise CaseFormatError(
@@ -468,33 +481,38 @@ def _check_measurement(m: Measurement, path: str, node: bool) -> None:
 
 def _parse_image(value: Any, path: str) -> Image:
     obj = obj_of(value, path)
-    known(obj, path, ("sop_uid", "series_uid", "points_mm", "slice_thickness_mm"))
+    known(
+        obj,
+        path,
+        ("sop_uid", "series_uid", "points_mm", "points_px", "slice_thickness_mm"),
+    )
     image = Image(
         sop_uid=optional_text(obj, "sop_uid", path),
         series_uid=optional_text(obj, "series_uid", path),
         slice_thickness_mm=optional_number(obj, "slice_thickness_mm", path),
     )
     if "points_mm" in obj:
-        points = list_of(obj["points_mm"], f"{path}.points_mm")
-        if len(points) not in (2, 4):
-            raise CaseFormatError(
-                f"{path}.points_mm",
-                f"expected 2 end points (or 4 for long and short axis), got "
-                f"{len(points)}",
-            )
-        image.points_mm = []
-        for k, point in enumerate(points):
-            p_path = f"{path}.points_mm[{k}]"
-            coords = list_of(point, p_path)
-            if len(coords) != 3:
-                raise CaseFormatError(p_path, f"expected [x, y, z], got {show(point)}")
-            image.points_mm.append(
-                [
-                    number(c, f"{p_path}[{a}]", minimum=None)
-                    for a, c in enumerate(coords)
-                ]
-            )
+        image.points_mm = _points(obj["points_mm"], f"{path}.points_mm", 3)
+    if "points_px" in obj:
+        image.points_px = _points(obj["points_px"], f"{path}.points_px", 2)
     return image
+
+
+def _points(value: Any, path: str, dimensions: int) -> list[list[float]]:
+    points = list_of(value, path)
+    if not points:
+        raise CaseFormatError(path, "expected at least one point")
+    shape = "[x, y, z]" if dimensions == 3 else "[column, row]"
+    out: list[list[float]] = []
+    for k, point in enumerate(points):
+        p_path = f"{path}[{k}]"
+        coords = list_of(point, p_path)
+        if len(coords) != dimensions:
+            raise CaseFormatError(p_path, f"expected {shape}, got {show(point)}")
+        out.append(
+            [number(c, f"{p_path}[{a}]", minimum=None) for a, c in enumerate(coords)]
+        )
+    return out
 
 
 def _parse_assessments(
@@ -524,7 +542,7 @@ def _timepoint_to_dict(tp: Timepoint) -> dict[str, Any]:
 
 def _lesion_to_dict(lesion: Lesion) -> dict[str, Any]:
     out: dict[str, Any] = {"id": lesion.id, "kind": lesion.kind}
-    for key in ("organ", "node", "location", "first_seen"):
+    for key in ("organ", "node", "location", "tracking_uid", "first_seen"):
         value = getattr(lesion, key)
         if value is not None:
             out[key] = value
@@ -553,6 +571,8 @@ def _measurement_to_dict(m: Measurement) -> dict[str, Any]:
                 image[key] = value
         if m.image.points_mm is not None:
             image["points_mm"] = [list(p) for p in m.image.points_mm]
+        if m.image.points_px is not None:
+            image["points_px"] = [list(p) for p in m.image.points_px]
         out["image"] = image
     return out
 

@@ -84,6 +84,17 @@ def optional_text(obj: Mapping[str, Any], key: str, path: str) -> str | None:
     return nonempty_text(obj[key], f"{path}.{key}" if path else key)
 
 
+def optional_string(obj: Mapping[str, Any], key: str, path: str) -> str | None:
+    """An optional string field that may be empty; None when absent."""
+    if key not in obj:
+        return None
+    value = obj[key]
+    if not isinstance(value, str):
+        where = f"{path}.{key}" if path else key
+        raise CaseFormatError(where, f"expected a string, got {show(value)}")
+    return value
+
+
 def boolean(value: Any, path: str) -> bool:
     """JSON true or false."""
     if not isinstance(value, bool):

@@ -49,14 +49,17 @@ def compare_readings(
     Returns
     -------
     dict
-        ``timepoints`` (pairs), ``lesions`` (pairs with per-timepoint ``values``
-        and ``assessments``), ``unmatched_lesions``, ``targets`` (the target choice),
-        ``categories`` (per paired follow-up) and ``summary``.
+        ``timepoints`` (pairs) and ``unmatched_timepoints``, ``lesions`` (pairs
+        with per-timepoint ``values`` and ``assessments``), ``unmatched_lesions``,
+        ``targets`` (the target choice), ``categories`` (per paired follow-up) and
+        ``summary`` (see :func:`measurement_summary`, :func:`category_summary`,
+        :func:`kappa_summary`).
     """
     a = _parsed(reading_a)
     b = _parsed(reading_b)
     timepoints = _pair_timepoints(a, b)
     pairs = _pair_lesions(a, b, timepoints, match_tolerance_mm)
+    logger.debug("paired %d timepoints and %d lesions", len(timepoints), len(pairs))
     lesions = [
         _lesion_comparison(la, lb, how, dist, timepoints) for la, lb, how, dist in pairs
     ]
@@ -76,6 +79,12 @@ def compare_readings(
     }
     return {
         "timepoints": [{"a": ta, "b": tb} for ta, tb in timepoints],
+        "unmatched_timepoints": {
+            "a": [tp.id for tp in a.timepoints if tp.id not in dict(timepoints)],
+            "b": [
+                tp.id for tp in b.timepoints if tp.id not in dict(timepoints).values()
+            ],
+        },
         "lesions": lesions,
         "unmatched_lesions": {
             "a": [lesion.id for lesion in a.lesions if lesion.id not in paired_a],
@@ -91,14 +100,20 @@ def compare_readings(
 def measurement_summary(values: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Bias, mean absolute difference and Bland-Altman limits over paired values.
 
-    ``values`` are per-lesion, per-timepoint dicts with ``a_mm``, ``b_mm``,
-    ``diff_mm`` and ``diff_pct``; pairs missing either value are skipped. The 95%
+    ``values`` are per-lesion, per-timepoint dicts from :func:`value_comparison`.
+    Only pairs that both readers measured count: a missing value or a status (too
+    small, absent, merged, whose diameters are nominal) leaves the pair out. The 95%
     limits of agreement are bias +- 1.96 x the sample standard deviation of the
     differences (Bland and Altman, Lancet 1986), None with fewer than 2 pairs.
     """
-    diffs = [v["diff_mm"] for v in values if v.get("diff_mm") is not None]
-    pcts = [v["diff_pct"] for v in values if v.get("diff_pct") is not None]
-    bands = [v["in_noise_band"] for v in values if v.get("in_noise_band") is not None]
+    measured = [
+        v
+        for v in values
+        if v["diff_mm"] is not None and not v.get("a_status") and not v.get("b_status")
+    ]
+    diffs = [v["diff_mm"] for v in measured]
+    pcts = [v["diff_pct"] for v in measured if v["diff_pct"] is not None]
+    bands = [v["in_noise_band"] for v in measured if v["in_noise_band"] is not None]
     bias, sd = _mean_sd(diffs)
     bias_pct, sd_pct = _mean_sd(pcts)
     return {
@@ -206,7 +221,7 @@ def score_training(
         for v in lesion["values"]
         if v["diff_mm"] is not None
     ]
-    within = [_within(v, tolerance_mm, tolerance_pct) for v in pairs]
+    within = [_within(v, tolerance_mm, tolerance_pct or 0.0) for v in pairs]
     measurement = sum(within) / len(within) if within else None
 
     categories = comparison["categories"]
@@ -353,7 +368,11 @@ def _lesion_comparison(
         if ma is not None or mb is not None:
             a_mm = None if ma is None else measurement_value(ma, la.is_node)
             b_mm = None if mb is None else measurement_value(mb, lb.is_node)
-            values.append(value_comparison(a_mm, b_mm) | {"timepoint": ta})
+            statuses = {
+                "a_status": None if ma is None else ma.status,
+                "b_status": None if mb is None else mb.status,
+            }
+            values.append(value_comparison(a_mm, b_mm) | statuses | {"timepoint": ta})
         sa = (la.assessments or {}).get(ta)
         sb = (lb.assessments or {}).get(tb)
         if sa is not None or sb is not None:
@@ -437,13 +456,11 @@ def _category_comparison(
     return out
 
 
-def _within(
-    value: Mapping[str, Any], tol_mm: float | None, tol_pct: float | None
-) -> bool:
+def _within(value: Mapping[str, Any], tol_mm: float | None, tol_pct: float) -> bool:
+    """Whether a paired diameter lies within the tolerance (mm, else % of A)."""
     diff = abs(value["diff_mm"])
     if tol_mm is not None:
         return bool(diff <= tol_mm + 1e-9)
-    assert tol_pct is not None
     reference = value["a_mm"]
     if reference <= 0:
         return bool(diff <= 1e-9)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
-from measurement.geometry import Point, tool_lengths
+from measurement.geometry import Point, bidirectional, tool_lengths
 from measurement.model import (
     STATUSES,
     Annotation,
@@ -433,14 +433,18 @@ def _with_lengths(measurement: Measurement) -> Measurement:
         return measurement
     if measurement.long_mm is not None:
         return measurement
+    points = measurement.points_lps_mm
     try:
-        long, short = tool_lengths(
-            measurement.tool, measurement.points_lps_mm, measurement.calibration
-        )
+        if measurement.tool is Tool.BIDIRECTIONAL:
+            # Store the short axis as measured: perpendicular to the long axis.
+            axes = bidirectional(points, calibration=measurement.calibration)
+            points = axes.points_lps_mm
+        long, short = tool_lengths(measurement.tool, points, measurement.calibration)
     except ValueError as error:
         raise EditError(f"{measurement.id}: {error}") from None
     return replace(
         measurement,
+        points_lps_mm=points,
         long_mm=long.value if long else None,
         short_mm=short.value if short else None,
     )

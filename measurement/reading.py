@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from measurement.edits import Command
-from measurement.geometry import centre_of
+from measurement.edits import AddMeasurement, Batch, Command, CreateLesion
+from measurement.geometry import Point, centre_of
 from measurement.model import (
     ID_PREFIXES,
+    Lesion,
     LesionKind,
+    Measurement,
     ReadingState,
     next_id,
 )
@@ -45,13 +47,50 @@ ChangeKind = Literal["do", "undo", "redo", "preview", "reset"]
 PointMap = Callable[[npt.NDArray[np.float64], str, str], npt.ArrayLike | None]
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One undoable step: its label and the exact states around it."""
+StateSource = ReadingState | Callable[[], ReadingState]
 
-    label: str
-    before: ReadingState
-    after: ReadingState
+
+class HistoryEntry:
+    """One undoable step: its label and the exact states around it.
+
+    Either state may be given as a function that builds it when first needed, so a
+    long history reopened from a workspace costs nothing until it is undone.
+    """
+
+    __slots__ = ("label", "_after", "_before")
+
+    def __init__(self, label: str, before: StateSource, after: StateSource) -> None:
+        self.label = label
+        self._before = before
+        self._after = after
+
+    @property
+    def before(self) -> ReadingState:
+        """The state before the step."""
+        if not isinstance(self._before, ReadingState):
+            self._before = self._before()
+        return self._before
+
+    @property
+    def after(self) -> ReadingState:
+        """The state after the step."""
+        if not isinstance(self._after, ReadingState):
+            self._after = self._after()
+        return self._after
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, HistoryEntry):
+            return NotImplemented
+        return (self.label, self.before, self.after) == (
+            other.label,
+            other.before,
+            other.after,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"HistoryEntry({self.label!r})"
 
 
 @dataclass(frozen=True)
@@ -233,6 +272,29 @@ class Reading:
         """A free annotation id, ``A1``, ``A2``..."""
         return next_id("A", [a.id for a in self._committed.annotations])
 
+    # ------------------------------------------------------------ shortcuts
+
+    def add_measurement(
+        self, measurement: Measurement, new_lesion: Lesion | None = None
+    ) -> Measurement:
+        """Add a finished measurement, in a new lesion if one is given, as one step.
+
+        ``measurement.lesion_id`` names an existing lesion (or None); with
+        ``new_lesion`` the lesion is created and the measurement assigned to it.
+        Returns the measurement as stored (diameters computed).
+        """
+        if new_lesion is None:
+            self.execute(AddMeasurement(measurement))
+        else:
+            assigned = replace(measurement, lesion_id=new_lesion.id)
+            self.execute(
+                Batch(
+                    f"Measure new lesion {new_lesion.id}",
+                    (CreateLesion(new_lesion), AddMeasurement(assigned)),
+                )
+            )
+        return self._committed.measurement(measurement.id)
+
     # ------------------------------------------------------------ case file
 
     def to_case(self) -> dict[str, Any]:
@@ -308,3 +370,17 @@ def suggest_lesion(
     if best is None:
         return Suggestion(None)
     return Suggestion(best[2], best[1], best[3])
+
+
+def lesion_centre(
+    state: ReadingState, lesion_id: str, timepoint_id: str
+) -> Point | None:
+    """Where a lesion was measured at a timepoint (LPS mm of that study), if it was.
+
+    The window moves a viewport there when the reader selects the lesion, and maps
+    it into the other study to show the same place there.
+    """
+    for measurement in state.cell_measurements(lesion_id, timepoint_id):
+        if measurement.points_lps_mm:
+            return centre_of(measurement.points_lps_mm)
+    return None

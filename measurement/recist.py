@@ -5,7 +5,9 @@ RECIST.md) and returns, per timepoint, the sum of diameters, baseline and nadir,
 changes in percent, the target, non-target, new-lesion and overall responses and the
 response margin; for the case the best overall response and the rule-check warnings.
 Everything follows Eisenhauer et al., Eur J Cancer 45 (2009) 228-247; the docstrings
-name the section each rule comes from. Percentages are computed from unrounded
+name the section each rule comes from; the response margin and the best overall
+response have modules of their own (:mod:`measurement.margin`,
+:mod:`measurement.best_response`). Percentages are computed from unrounded
 values; comparisons with a threshold allow 1e-6 mm of floating-point rounding, so a
 sum of exactly 70% of baseline is a PR.
 """
@@ -14,54 +16,47 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 
+from measurement.best_response import (
+    CONFIRMATION_DAYS,
+    SD_MIN_INTERVAL_DAYS,
+    best_overall_response,
+)
 from measurement.case import Case, Lesion, Measurement, Timepoint, parse_case
+from measurement.margin import response_margin
 from measurement.recist_checks import NORMAL_NODE_SA_MM, baseline_warnings
+from measurement.responses import (
+    CR,
+    EPS_MM,
+    NE,
+    NON_CR_NON_PD,
+    PD,
+    PR,
+    SD,
+    Thresholds,
+)
 
 logger = logging.getLogger(__name__)
 
-CR: Final = "CR"
-PR: Final = "PR"
-SD: Final = "SD"
-PD: Final = "PD"
-NE: Final = "NE"
-NON_CR_NON_PD: Final = "Non-CR/Non-PD"
+__all__ = [
+    "CR",
+    "NE",
+    "NON_CR_NON_PD",
+    "PD",
+    "PR",
+    "SD",
+    "TOO_SMALL_MM",
+    "best_overall_response",
+    "evaluate",
+    "measurement_value",
+    "non_target_response",
+    "overall_response",
+    "response_margin",
+    "target_response",
+]
 
-PD_INCREASE: Final = 0.20
-PD_ABSOLUTE_MM: Final = 5.0
-PR_DECREASE: Final = 0.30
 TOO_SMALL_MM: Final = 5.0
-CONFIRMATION_DAYS: Final = 28
-SD_MIN_INTERVAL_DAYS: Final = 42
-EPS_MM: Final = 1e-6
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """The sums at which a follow-up's target response changes (section 4.3.1).
-
-    ``pd_mm``: a sum at or above it is PD (20% and 5 mm above the nadir);
-    ``pr_mm``: a sum at or below it is PR (30% below the baseline sum).
-    """
-
-    pd_mm: float
-    pr_mm: float
-
-    @classmethod
-    def of(cls, baseline_sum_mm: float, nadir_mm: float) -> Thresholds:
-        """The thresholds for a baseline sum and the nadir before a timepoint."""
-        pd = max(nadir_mm * (1 + PD_INCREASE), nadir_mm + PD_ABSOLUTE_MM)
-        return cls(pd_mm=pd, pr_mm=baseline_sum_mm * (1 - PR_DECREASE))
-
-    def category(self, sum_mm: float) -> str:
-        """PD, PR or SD for a complete sum, leaving CR aside (it needs lesions)."""
-        if sum_mm >= self.pd_mm - EPS_MM:
-            return PD
-        if sum_mm <= self.pr_mm + EPS_MM:
-            return PR
-        return SD
 
 
 def evaluate(
@@ -230,165 +225,6 @@ def overall_response(
     return target
 
 
-def best_overall_response(
-    case: Case,
-    rows: list[dict[str, Any]],
-    *,
-    sd_min_interval_days: int = SD_MIN_INTERVAL_DAYS,
-    confirmation_days: int = CONFIRMATION_DAYS,
-    require_confirmation: bool = True,
-) -> tuple[str | None, dict[str, Any]]:
-    """The best response from baseline until progression (sections 4.4.3, 4.6).
-
-    Only follow-ups up to the first PD count. With confirmation, a CR counts when a
-    CR is seen again at least ``confirmation_days`` later with nothing but CR or NE
-    in between; a PR when a PR or CR is followed that much later by a PR or CR with
-    nothing worse than PR (but NE) in between. Unconfirmed CR and PR, SD and
-    Non-CR/Non-PD count as SD (Non-CR/Non-PD for a non-target-only patient) when
-    seen at least ``sd_min_interval_days`` after the baseline. Otherwise PD when
-    progression was seen, else NE. None when there is no follow-up.
-    """
-    baseline_date = case.baseline.date
-    seen = [(r, case.timepoint(r["id"]).date) for r in rows if r["overall"] is not None]
-    seen = [(r, d) for r, d in seen if not r["baseline"]]
-    if not seen:
-        return None, {
-            "response": None,
-            "timepoint": None,
-            "confirmed_by": None,
-            "reason": "no follow-up timepoint evaluated",
-        }
-    before_pd: list[tuple[dict[str, Any], Any]] = []
-    progression = None
-    for row, date in seen:
-        if row["overall"] == PD:
-            progression = row
-            break
-        before_pd.append((row, date))
-
-    for response, allowed_between in ((CR, {CR, NE}), (PR, {CR, PR, NE})):
-        accepted = {CR} if response == CR else {CR, PR}
-        for i, (row, date) in enumerate(before_pd):
-            if row["overall"] not in accepted:
-                continue
-            if not require_confirmation:
-                return response, _detail(
-                    response, row, None, "seen, no confirmation required"
-                )
-            for later, later_date in before_pd[i + 1 :]:
-                if (later_date - date).days >= confirmation_days and later[
-                    "overall"
-                ] in accepted:
-                    return response, _detail(
-                        response,
-                        row,
-                        later["id"],
-                        f"confirmed {(later_date - date).days} days later",
-                    )
-                if later["overall"] not in allowed_between:
-                    break
-
-    non_target_only = all(lesion.kind != "target" for lesion in case.lesions)
-    stable = NON_CR_NON_PD if non_target_only else SD
-    for row, date in before_pd:
-        interval = (date - baseline_date).days
-        if row["overall"] != NE and interval >= sd_min_interval_days:
-            return stable, _detail(
-                stable,
-                row,
-                None,
-                f"{interval} days after baseline (minimum {sd_min_interval_days})",
-            )
-    if progression is not None:
-        return PD, _detail(
-            PD,
-            progression,
-            None,
-            "progression before any response or stable disease counted",
-        )
-    return NE, {
-        "response": NE,
-        "timepoint": None,
-        "confirmed_by": None,
-        "reason": f"no response confirmed and nothing stable at least "
-        f"{sd_min_interval_days} days after baseline",
-    }
-
-
-def response_margin(
-    sum_mm: float,
-    target: str,
-    baseline_sum_mm: float,
-    nadir_mm: float,
-    *,
-    complete: bool = True,
-    cr_headroom_mm: float | None = None,
-) -> dict[str, Any]:
-    """How far this timepoint's sum is from changing its target response.
-
-    Definition: ``grow_mm`` is the smallest increase and ``shrink_mm`` (negative)
-    the smallest decrease of this timepoint's sum that changes the target response,
-    with each lesion's status (assessed or not, node or not) unchanged;
-    ``grow_to`` and ``shrink_to`` name the response it changes to. None where no
-    change of the sum in that direction changes it: a PR cannot shrink into CR by
-    the sum alone, an NE (``complete`` False) cannot prove PR. Entering PD or PR
-    needs the sum to reach the threshold, leaving PD or PR to pass it. A CR ends
-    when one lesion grows by ``cr_headroom_mm`` (0 where a non-nodal target would
-    reappear, else the smallest gap of a node to 10 mm short axis); without it the
-    CR's margin is the way to PD. ``to_pd_mm`` and ``to_pr_mm`` are the signed
-    distances from the sum to the PD threshold (20% and 5 mm above the nadir) and to
-    the PR threshold (70% of the baseline sum), section 4.3.1. ``text`` says it in
-    words, e.g. "PD if the sum grows 1.4 mm more".
-    """
-    limits = Thresholds.of(baseline_sum_mm, nadir_mm)
-    to_pd = limits.pd_mm - sum_mm
-    to_pr = limits.pr_mm - sum_mm
-    grow: tuple[float, str] | None = None
-    shrink: tuple[float, str] | None = None
-    words: list[str] = []
-    if target == CR and cr_headroom_mm is not None:
-        grow = (cr_headroom_mm, limits.category(sum_mm + cr_headroom_mm))
-        if cr_headroom_mm <= 0:
-            words.append(f"{grow[1]} as soon as a non-nodal target reappears")
-        else:
-            words.append(
-                f"{grow[1]} if a node grows {cr_headroom_mm:.1f} mm more "
-                f"(to {NORMAL_NODE_SA_MM:.0f} mm short axis)"
-            )
-        if grow[1] != PD:
-            words.append(_margin_words((to_pd, PD), "the sum grows", leaving=False))
-    elif target in (CR, NE, SD):
-        grow = (to_pd, PD)
-    elif target == PR:
-        grow = (to_pd, PD) if limits.pd_mm <= limits.pr_mm else (to_pr, SD)
-    if target == SD:
-        shrink = (to_pr, PR)
-    elif target == PD:
-        below_pd = PR if limits.pd_mm <= limits.pr_mm + EPS_MM else SD
-        after = below_pd if complete else NE
-        shrink = (to_pd, after)
-    if grow is not None and not words:
-        words.append(_margin_words(grow, "the sum grows", leaving=target == PR))
-    if shrink is not None:
-        words.append(_margin_words(shrink, "it shrinks", leaving=target == PD))
-    return {
-        "to_pd_mm": to_pd,
-        "to_pr_mm": to_pr,
-        "grow_mm": None if grow is None else grow[0],
-        "grow_to": None if grow is None else grow[1],
-        "shrink_mm": None if shrink is None else shrink[0],
-        "shrink_to": None if shrink is None else shrink[1],
-        "text": "; ".join(words) if words else "no change of the sum alone changes it",
-    }
-
-
-def _margin_words(flip: tuple[float, str], verb: str, leaving: bool) -> str:
-    amount = abs(flip[0])
-    if leaving:
-        return f"{flip[1]} if {verb} by more than {amount:.1f} mm"
-    return f"{flip[1]} if {verb} {amount:.1f} mm more"
-
-
 def _evaluate_timepoint(
     case: Case,
     tp: Timepoint,
@@ -539,14 +375,3 @@ def _new_lesion_states(case: Case) -> dict[str, tuple[str, list[str]]]:
             elif tp_id in seen and state == "no":
                 states[tp_id] = ("equivocal", notes)
     return states
-
-
-def _detail(
-    response: str, row: dict[str, Any], confirmed_by: str | None, reason: str
-) -> dict[str, Any]:
-    return {
-        "response": response,
-        "timepoint": row["id"],
-        "confirmed_by": confirmed_by,
-        "reason": reason,
-    }

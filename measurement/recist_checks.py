@@ -68,7 +68,7 @@ def baseline_warnings(case: Case) -> list[Warning]:
 def _organ_check(lesion: Lesion, per_organ: dict[str, int]) -> list[Warning]:
     if lesion.is_node:
         organ = NODES_ORGAN
-    elif lesion.organ is None:
+    elif lesion.organ is None or not lesion.organ.strip():
         return [
             _warn(
                 lesion,
@@ -121,10 +121,10 @@ def _target_size_check(
     if ld is None:
         return []
     limit = MEASURABLE_LD_MM
-    reason = f"{MEASURABLE_LD_MM:.0f} mm"
+    reason = ""
     if thickness_mm is not None and thickness_mm > THIN_SLICE_MM:
         limit = max(limit, 2 * thickness_mm)
-        reason = f"twice the slice thickness of {thickness_mm:g} mm"
+        reason = f" (twice the slice thickness of {thickness_mm:g} mm)"
     if ld >= limit:
         return []
     return [
@@ -133,7 +133,7 @@ def _target_size_check(
             "too-small-target",
             "3.1.1",
             f"non-nodal target with longest diameter {ld:.1f} mm, under the "
-            f"measurable limit of {limit:.1f} mm ({reason}). Make it a non-target "
+            f"measurable limit of {limit:.1f} mm{reason}. Make it a non-target "
             "lesion.",
         )
     ]

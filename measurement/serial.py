@@ -362,7 +362,9 @@ def _measurement_to_case(m: Measurement) -> Json:
             image["slice_thickness_mm"] = m.image.slice_thickness_mm
         cell["image"] = image
     if m.calibration.unit == "px":
-        logger.warning(
+        # The case format has no calibration field; the table and the image
+        # label say "uncalibrated", so this is logged once per write at debug.
+        logger.debug(
             "%s was measured on an image without pixel spacing; its case-file "
             "lengths are in pixels",
             m.id,

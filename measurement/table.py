@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -209,18 +210,20 @@ class LesionTable:
     def evaluation(self) -> Mapping[str, Any]:
         """The engine's evaluation of the reading, computed once per change.
 
-        A case the engine refuses (a ValueError) yields an empty evaluation and
-        its message in :attr:`evaluation_error`.
+        A case the engine refuses (a ValueError, e.g. a target not yet measured
+        at baseline) yields an empty evaluation and its message, with lesions
+        named by id, in :attr:`evaluation_error`.
         """
         if self._evaluation is None:
             evaluate = self._evaluate or _engine()
+            case = self._reading.to_case()
             try:
-                self._evaluation = evaluate(self._reading.to_case())
+                self._evaluation = evaluate(case)
                 self.evaluation_error = ""
             except ValueError as error:
                 logger.info("the lesion table cannot be evaluated yet: %s", error)
                 self._evaluation = {}
-                self.evaluation_error = str(error)
+                self.evaluation_error = _name_lesions(str(error), case)
             self._per_timepoint = _per_timepoint(self._evaluation)
         return self._evaluation
 
@@ -249,6 +252,19 @@ def _engine() -> Evaluate:
         ) from error
     evaluate: Evaluate = recist.evaluate
     return evaluate
+
+
+def _name_lesions(message: str, case: Mapping[str, Any]) -> str:
+    """Replace ``lesions[4]`` in an engine message by the lesion's id."""
+    lesions = case.get("lesions", [])
+
+    def lesion_id(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        if 0 <= index < len(lesions):
+            return str(lesions[index].get("id", match.group(0)))
+        return match.group(0)
+
+    return re.sub(r"lesions\[(\d+)\]", lesion_id, message)
 
 
 def _warning_text(warning: Any) -> str:

@@ -2,8 +2,9 @@
 
 A reading is handed to the RECIST engine and the comparison as a nadir-case/1 object
 (RECIST.md). A reader function per file suffix turns a file into that object: the
-case file (``.json``) is built in; others, such as a DICOM SR (``.dcm``), register
-theirs with :func:`register_reader`. Every problem becomes a
+case file (``.json``) and the TID 1500 measurement report (``.dcm``, through
+:func:`reporting.srread.read_sr`, imported when first needed) are built in; other
+formats register theirs with :func:`register_reader`. Every problem becomes a
 :class:`ReadingFileError` naming the file and, for a case file, the field.
 """
 
@@ -65,7 +66,32 @@ def read_case_file(path: Path) -> dict[str, Any]:
     return dict(data)
 
 
-_READERS: dict[str, Reader] = {".json": read_case_file}
+def read_sr_file(path: Path) -> dict[str, Any]:
+    """The case that a TID 1500 measurement report (DICOM SR) describes, checked.
+
+    End points are placed with the geometry in the report's image library; the
+    source images are not needed.
+    """
+    from reporting.srread import SrReadError, read_sr
+
+    if not path.is_file():
+        raise ReadingFileError(path, "no such file")
+    try:
+        data = read_sr(path)
+    except SrReadError as error:
+        problem = str(error).removeprefix(f"{path}: ")
+        raise ReadingFileError(path, problem) from None
+    try:
+        parse_case(data)
+    except CaseFormatError as error:
+        raise ReadingFileError(
+            path, f"the report does not make a valid case: {error}"
+        ) from None
+    logger.debug("read measurement report %s", path)
+    return data
+
+
+_READERS: dict[str, Reader] = {".json": read_case_file, ".dcm": read_sr_file}
 
 
 def register_reader(suffix: str, reader: Reader) -> None:
@@ -73,9 +99,12 @@ def register_reader(suffix: str, reader: Reader) -> None:
     _READERS[suffix.lower()] = reader
 
 
-def read_reading(path: Path) -> dict[str, Any]:
-    """The reading in ``path`` as a nadir-case/1 object, chosen by file suffix."""
-    reader = _READERS.get(path.suffix.lower())
+def read_reading(path: Path, default: Reader | None = None) -> dict[str, Any]:
+    """The reading in ``path`` as a nadir-case/1 object, chosen by file suffix.
+
+    ``default`` reads files whose suffix has no reader; without it they are refused.
+    """
+    reader = _READERS.get(path.suffix.lower(), default)
     if reader is None:
         known = ", ".join(sorted(_READERS))
         raise ReadingFileError(

@@ -65,7 +65,7 @@ def workspace_key(study_uids: Iterable[str]) -> str:
     uids = sorted({uid.strip() for uid in study_uids if uid.strip()})
     if not uids:
         raise WorkspaceError("a workspace needs at least one Study Instance UID")
-    return hashlib.sha256("\n".join(uids).encode("ascii")).hexdigest()[:32]
+    return hashlib.sha256("\n".join(uids).encode("utf-8")).hexdigest()[:32]
 
 
 def workspace_path(folder: Path, study_uids: Iterable[str]) -> Path:
@@ -95,26 +95,28 @@ class Workspace:
                     f"folder {source}; pass the application's data folder"
                 )
         self._reading: Reading | None = None
+        # The state last written and its JSON, so an edit is serialised once.
+        self._saved: tuple[ReadingState, Json] | None = None
+        self._whole_save_due = False
+        self._loaded: Reading | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-            version = self._meta("schema")
-            if version is None:
-                self._set_meta("schema", SCHEMA_VERSION)
-            elif version != SCHEMA_VERSION:
-                raise WorkspaceError(
-                    f"{self.path}: workspace schema {version} is not {SCHEMA_VERSION}; "
-                    "open it with the version of Nadir that wrote it"
-                )
-        except sqlite3.DatabaseError as error:
+        except OSError as error:
+            raise WorkspaceError(
+                f"{self.path.parent}: cannot create the workspace folder "
+                f"({error.strerror})"
+            ) from error
+        self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
+            self._prepare()
+        except (sqlite3.Error, WorkspaceError) as error:
+            self._db.close()
+            if isinstance(error, WorkspaceError):
+                raise
             raise WorkspaceError(
                 f"{self.path}: cannot open the workspace ({error}); move the file "
                 "aside to start a new reading"
             ) from error
-        logger.debug("workspace %s open", self.path)
 
     @classmethod
     def for_studies(
@@ -127,6 +129,22 @@ class Workspace:
         return cls(workspace_path(folder, study_uids), source_folders)
 
     # --------------------------------------------------------- open, close
+
+    def _prepare(self) -> None:
+        # WAL where the file system allows it, else the rollback journal; both
+        # commit atomically, and synchronous=FULL makes a commit durable.
+        mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        version = self._meta("schema")
+        if version is None:
+            self._set_meta("schema", SCHEMA_VERSION)
+        elif version != SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"{self.path}: workspace schema {version} is not {SCHEMA_VERSION}; "
+                "open it with the version of Nadir that wrote it"
+            )
+        logger.debug("workspace %s open, journal mode %s", self.path, mode)
 
     def close(self) -> None:
         """Stop saving and close the file."""
@@ -156,36 +174,54 @@ class Workspace:
                 "SELECT seq, label, before, after FROM history ORDER BY seq"
             ).fetchall()
             top = int(self._meta("undo_top") or 0)
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error as error:
             raise WorkspaceError(f"{self.path}: cannot read ({error})") from error
         try:
             current = json.loads(row[0])
+            current_state = state_from_json(current)
+            undo, redo = _history(current, current_state, rows, top)
             reading = Reading()
-            undo, redo = _history(current, rows, top)
-            reading.reset(state_from_json(current), undo, redo)
+            reading.reset(current_state, undo, redo)
         except (ValueError, KeyError, TypeError) as error:
             raise WorkspaceError(
                 f"{self.path}: the stored reading is damaged ({error}); open the "
                 "case file saved with it, or move the workspace aside"
             ) from error
+        self._saved = (current_state, current)
+        self._loaded = reading
         return reading
 
     def save(self, reading: Reading) -> None:
         """Write the whole reading and its history in one transaction."""
-        current = state_to_json(reading.committed_state)
+        committed = reading.committed_state
+        current = state_to_json(committed)
         with self._transaction():
             self._db.execute("DELETE FROM history")
             for seq, entry in enumerate(
                 (*reading.undo_entries, *reversed(reading.redo_entries)), start=1
             ):
-                self._insert_entry(seq, entry)
+                self._insert_entry(
+                    seq, entry.label, state_to_json(entry.before), entry.after
+                )
             self._set_meta("undo_top", str(len(reading.undo_entries)))
             self._write_state(current)
+        self._saved = (committed, current)
 
     def attach(self, reading: Reading) -> None:
-        """Save ``reading`` now and after each of its committed changes."""
+        """Save ``reading`` now and after each of its committed changes.
+
+        A reading just loaded from this workspace is already saved; its history
+        is then left unbuilt until it is undone.
+        """
         self.detach()
-        self.save(reading)
+        saved = self._saved
+        unchanged = (
+            self._loaded is reading
+            and saved is not None
+            and saved[0] is reading.committed_state
+        )
+        if not unchanged:
+            self.save(reading)
         self._reading = reading
         reading.add_listener(self._on_change)
 
@@ -199,15 +235,27 @@ class Workspace:
         reading = self._reading
         if reading is None or change.transient:
             return
-        if change.kind == "reset":
+        if change.kind == "reset" or self._whole_save_due:
+            # After a failed save the stored history may lack a step: rewrite it all.
+            self._whole_save_due = True
             self.save(reading)
+            self._whole_save_due = False
             return
+        self._whole_save_due = True
+        committed = reading.committed_state
         with self._transaction():
             top = int(self._meta("undo_top") or 0)
             if change.kind == "do":
                 self._db.execute("DELETE FROM history WHERE seq > ?", (top,))
                 top += 1
-                self._insert_entry(top, reading.undo_entries[-1])
+                entry = reading.undo_entries[-1]
+                saved = self._saved
+                before = (
+                    saved[1]
+                    if saved is not None and saved[0] is entry.before
+                    else state_to_json(entry.before)
+                )
+                current = self._insert_entry(top, entry.label, before, entry.after)
                 self._trim(top, len(reading.undo_entries))
             elif change.kind == "undo":
                 row = self._db.execute(
@@ -219,22 +267,29 @@ class Workspace:
                     "SELECT MIN(seq) FROM history WHERE seq > ?", (top,)
                 ).fetchone()
                 top = int(row[0])
+            if change.kind != "do":
+                current = state_to_json(committed)
             self._set_meta("undo_top", str(top))
-            self._write_state(state_to_json(reading.committed_state))
+            self._write_state(current)
+        self._saved = (committed, current)
+        self._whole_save_due = False
 
     # ------------------------------------------------------------ helpers
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db, self.path)
 
-    def _insert_entry(self, seq: int, entry: HistoryEntry) -> None:
-        before, after = state_delta(
-            state_to_json(entry.before), state_to_json(entry.after)
-        )
+    def _insert_entry(
+        self, seq: int, label: str, before: Json, after: ReadingState
+    ) -> Json:
+        """Store one step as its differences; return the JSON of its after state."""
+        after_json = state_to_json(after)
+        old, new = state_delta(before, after_json)
         self._db.execute(
             "INSERT INTO history (seq, label, before, after) VALUES (?, ?, ?, ?)",
-            (seq, entry.label, json.dumps(before), json.dumps(after)),
+            (seq, label, json.dumps(old), json.dumps(new)),
         )
+        return after_json
 
     def _trim(self, top: int, keep: int) -> None:
         self._db.execute(
@@ -364,30 +419,55 @@ def apply_delta(state: Mapping[str, Any], delta: Mapping[str, Any]) -> Json:
 
 
 def _history(
-    current: Json, rows: list[tuple[int, str, str, str]], top: int
+    current: Json,
+    current_state: ReadingState,
+    rows: list[tuple[int, str, str, str]],
+    top: int,
 ) -> tuple[list[HistoryEntry], list[HistoryEntry]]:
+    """Undo and redo entries whose states are rebuilt only when first needed."""
     undo_rows = [row for row in rows if row[0] <= top]
     redo_rows = [row for row in rows if row[0] > top]
-    current_state = state_from_json(current)
-
-    undo: list[HistoryEntry] = []
-    after_json, after_state = current, current_state
-    for _, label, before, _after in reversed(undo_rows):
-        before_json = apply_delta(after_json, json.loads(before))
-        before_state = state_from_json(before_json)
-        undo.append(HistoryEntry(label, before_state, after_state))
-        after_json, after_state = before_json, before_state
-    undo.reverse()
-
-    redo: list[HistoryEntry] = []
-    before_json, before_state = current, current_state
-    for _, label, _before, after in redo_rows:
-        next_json = apply_delta(before_json, json.loads(after))
-        next_state = state_from_json(next_json)
-        redo.append(HistoryEntry(label, before_state, next_state))
-        before_json, before_state = next_json, next_state
+    # Undo: chain step j is the state before the j-th newest undo row.
+    back = _StateChain(
+        current, current_state, [json.loads(r[2]) for r in reversed(undo_rows)]
+    )
+    count = len(undo_rows)
+    undo = [
+        HistoryEntry(row[1], back.getter(count - i), back.getter(count - i - 1))
+        for i, row in enumerate(undo_rows)
+    ]
+    # Redo: state m is reached by the first m redo rows, in their stored order.
+    ahead = _StateChain(current, current_state, [json.loads(r[3]) for r in redo_rows])
+    redo = [
+        HistoryEntry(row[1], ahead.getter(m), ahead.getter(m + 1))
+        for m, row in enumerate(redo_rows)
+    ]
     redo.reverse()
     return undo, redo
+
+
+class _StateChain:
+    """States 0..n: state 0 is given, state k is state k-1 with delta k-1 laid over."""
+
+    def __init__(
+        self, first: Json, first_state: ReadingState, deltas: list[Json]
+    ) -> None:
+        self._deltas = deltas
+        self._json: dict[int, Json] = {0: first}
+        self._states: dict[int, ReadingState] = {0: first_state}
+
+    def getter(self, step: int) -> Callable[[], ReadingState]:
+        """A function building state ``step`` of the chain."""
+        return lambda: self.state(step)
+
+    def state(self, step: int) -> ReadingState:
+        """State ``step``, built from the nearest state already known."""
+        if step not in self._states:
+            known = max(k for k in self._json if k <= step)
+            for k in range(known + 1, step + 1):
+                self._json[k] = apply_delta(self._json[k - 1], self._deltas[k - 1])
+            self._states[step] = state_from_json(self._json[step])
+        return self._states[step]
 
 
 class _Transaction:
@@ -400,7 +480,7 @@ class _Transaction:
     def __enter__(self) -> None:
         try:
             self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error as error:
             raise WorkspaceError(f"{self._path}: cannot write ({error})") from error
 
     def __exit__(
@@ -410,15 +490,18 @@ class _Transaction:
         trace: TracebackType | None,
     ) -> None:
         if kind is not None:
-            self._db.execute("ROLLBACK")
-            if isinstance(error, sqlite3.DatabaseError):
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error as failure:
+                logger.warning("%s: rollback failed: %s", self._path, failure)
+            if isinstance(error, sqlite3.Error):
                 raise WorkspaceError(
                     f"{self._path}: the change was not saved ({error})"
                 ) from error
             return
         try:
             self._db.execute("COMMIT")
-        except sqlite3.DatabaseError as failure:
+        except sqlite3.Error as failure:
             raise WorkspaceError(
                 f"{self._path}: the change was not saved ({failure})"
             ) from failure

@@ -23,3 +23,11 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real scans not found at {SHARED_DATA}; real-data tests skipped")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def synchronous_workers(monkeypatch):
+    """Background work runs inline in tests, so results are there when asserted."""
+    from app.workers import Workers
+
+    monkeypatch.setattr(Workers, "synchronous", True)

@@ -46,6 +46,12 @@ def test_optional_extensions_round_trip():
     data["lesions"][0]["measurements"]["T1"] = {"fragments_mm": [12.0, 8.5]}
     data["lesions"][1]["measurements"]["T1"] = {"status": "merged", "merged_into": "L1"}
     data["lesions"][3]["assessments"] = {"T1": "absent"}
+    data["lesions"][3]["organ"] = ""
+    data["lesions"][2]["tracking_uid"] = "1.2.826.0.1.3680043.8.498.1"
+    data["lesions"][1]["measurements"]["T0"]["image"] = {
+        "sop_uid": "1.2.3.6",
+        "points_px": [[10.5, 20.0], [30.0, 20.0]],
+    }
     data["lesions"][0]["measurements"]["T0"]["image"] = {
         "sop_uid": "1.2.3.4",
         "series_uid": "1.2.3.5",
@@ -53,6 +59,24 @@ def test_optional_extensions_round_trip():
         "points_mm": [[0.0, 0.0, 0.0], [32.0, 0.0, 0.0], [16, -5, 0], [16, 5, 0]],
     }
     assert parse_case(data).to_dict() == data
+
+
+def test_a_node_may_be_measured_by_its_short_axis_alone():
+    data = example_case()
+    data["lesions"][1]["measurements"]["T1"] = {"short_mm": 9.0}
+    assert parse_case(data).to_dict() == data
+
+
+def test_a_non_nodal_lesion_needs_its_long_axis():
+    data = example_case()
+    data["lesions"][0]["measurements"]["T1"] = {"short_mm": 9.0}
+    with pytest.raises(
+        CaseFormatError,
+        match=re.escape(
+            "lesions[0].measurements.T1.long_mm: expected a number >= 0, got nothing"
+        ),
+    ):
+        parse_case(data)
 
 
 def test_bad_json_text_names_line_and_column():
@@ -194,7 +218,8 @@ BROKEN = [
     (
         "empty measurement",
         _set(["lesions", 0, "measurements", "T1"], {}),
-        "lesions[0].measurements.T1: expected long_mm",
+        "lesions[0].measurements.T1: expected long_mm (short_mm for a node), "
+        "fragments_mm or a status",
     ),
     (
         "unknown timepoint in measurements",
@@ -299,12 +324,28 @@ BROKEN = [
         'lesions[0].measurements.T1.fragments_mm[1]: expected a number >= 0, got "x"',
     ),
     (
-        "three end points",
+        "no end points",
+        _set(["lesions", 0, "measurements", "T1", "image", "points_mm"], []),
+        "lesions[0].measurements.T1.image.points_mm: expected at least one point",
+    ),
+    (
+        "pixel point with three values",
         _set(
-            ["lesions", 0, "measurements", "T1", "image", "points_mm"],
-            [[0, 0, 0], [1, 1, 1], [2, 2, 2]],
+            ["lesions", 0, "measurements", "T1", "image", "points_px"],
+            [[3.0, 4.0, 5.0]],
         ),
-        "lesions[0].measurements.T1.image.points_mm: expected 2 end points",
+        "lesions[0].measurements.T1.image.points_px[0]: expected [column, row], "
+        "got [3.0, 4.0, 5.0]",
+    ),
+    (
+        "organ not a string",
+        _set(["lesions", 0, "organ"], 7),
+        "lesions[0].organ: expected a string, got 7",
+    ),
+    (
+        "empty tracking uid",
+        _set(["lesions", 0, "tracking_uid"], ""),
+        'lesions[0].tracking_uid: expected a non-empty string, got ""',
     ),
     (
         "two coordinates",

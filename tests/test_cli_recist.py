@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 from case_builder import case, example_case, target
+from reporting_testdata import case_for, headers_by_uid, write_studies
+
+from reporting.sr import write_sr
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -136,3 +139,14 @@ def test_folder_instead_of_file_exits_2(tmp_path):
     result = nadir("recist", tmp_path)
     assert result.returncode == 2
     assert "is a folder" in result.stderr
+
+
+def test_measurement_report_is_evaluated_too(tmp_path):
+    studies = write_studies(tmp_path / "src")
+    report = tmp_path / "report.dcm"
+    write_sr(report, case_for(studies), headers_by_uid(studies))
+    result = nadir("recist", report)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[2].split() == ["sum", "(mm)", "32.2", "19.4", "25.7"]
+    assert lines[9].split() == ["overall", "-", "PR", "PD"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from case_builder import case, example_case, new_lesion, non_target, target
+from reporting_testdata import case_for, headers_by_uid, write_studies
 
 from measurement.case import parse_case
 from measurement.compare import (
@@ -19,6 +20,7 @@ from measurement.compare import (
     value_comparison,
 )
 from measurement.noise import in_noise_band, lesion_changes
+from reporting.sr import write_sr
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,6 +109,16 @@ def test_mean_absolute_difference_differs_from_bias():
     assert s["bias_mm"] == pytest.approx(0.0)
     assert s["mean_abs_diff_mm"] == pytest.approx(2.0)
     assert s["sd_diff_mm"] == pytest.approx(2.8284271)
+
+
+def test_statuses_are_left_out_of_the_measurement_statistics():
+    values = [
+        value_comparison(20.0, 22.0),
+        value_comparison(5.0, 0.0) | {"a_status": "too-small", "b_status": "absent"},
+    ]
+    s = measurement_summary(values)
+    assert s["n_pairs"] == 1
+    assert s["bias_mm"] == pytest.approx(2.0)
 
 
 def test_limits_of_agreement_need_two_pairs():
@@ -268,9 +280,12 @@ def test_timepoints_pair_by_study_uid_before_id():
                 lesion[key]["FU1"] = lesion[key].pop("T1")
         if lesion.get("first_seen") == "T1":
             lesion["first_seen"] = "FU1"
+    b["timepoints"].append({"id": "FU2", "date": "2026-05-20"})
     result = compare_readings(a, b)
     assert result["timepoints"] == [{"a": "T0", "b": "T0"}, {"a": "T1", "b": "FU1"}]
-    assert result["summary"]["n_pairs"] == 4
+    assert result["unmatched_timepoints"] == {"a": [], "b": ["FU2"]}
+    # L1 at T0 and T1, L2 at T0; L2's "too-small" at T1 is a status, not measured
+    assert result["summary"]["n_pairs"] == 3
     assert result["summary"]["bias_mm"] == pytest.approx(0.0)
     assert result["targets"]["same"] is True
 
@@ -331,10 +346,10 @@ def test_aggregate_over_cases():
     second = score_training(example_case(), example_case(), tolerance_mm=2.0)
     summary = aggregate_training([first, second])
     assert summary["n_cases"] == 2
-    # 6 pairs from the first case, 4 identical pairs from the second
-    assert summary["n_pairs"] == 10
-    assert summary["bias_mm"] == pytest.approx(3.0 / 10)
-    assert summary["mean_abs_diff_mm"] == pytest.approx(11.0 / 10)
+    # 6 pairs from the first case, 3 identical measured pairs from the second
+    assert summary["n_pairs"] == 9
+    assert summary["bias_mm"] == pytest.approx(3.0 / 9)
+    assert summary["mean_abs_diff_mm"] == pytest.approx(11.0 / 9)
     assert summary["categories_compared"] == 3
     assert summary["category_agreement"] == 1.0
     assert summary["kappa"] is None
@@ -387,6 +402,8 @@ def test_compare_command_prints_lesions_categories_and_summary(reading_files):
         "inside",
     ]
     assert "unpaired lesions: A L3; B B9" in result.stdout
+    assert "assessments that differ:\n  N1 at T2: A present, B absent" in result.stdout
+    assert "unpaired timepoints" not in result.stdout
     assert "targets: different; only in A L3, only in B B9" in result.stdout
     assert "  mean difference (bias): +0.5 mm" in result.stdout
     assert "  mean absolute difference: 1.8 mm" in result.stdout
@@ -426,5 +443,37 @@ def test_compare_command_unknown_suffix_exits_2(reading_files, tmp_path):
     assert result.returncode == 2
     assert result.stderr == (
         f"nadir: error: {other}: unknown kind of reading '.txt'; "
-        "expected one of .json\n"
+        "expected one of .dcm, .json\n"
     )
+
+
+def test_compare_command_reads_a_measurement_report_by_its_suffix(tmp_path):
+    studies = write_studies(tmp_path / "src")
+    reading = case_for(studies)
+    own = tmp_path / "own.json"
+    own.write_text(json.dumps(reading), encoding="utf-8")
+    for lesion in reading["lesions"]:
+        for m in lesion.get("measurements", {}).values():
+            if "long_mm" in m:
+                m["long_mm"] += 1.0
+            if "short_mm" in m:
+                m["short_mm"] += 1.0
+    report = tmp_path / "colleague.dcm"
+    write_sr(report, reading, headers_by_uid(studies))
+    result = nadir("compare", own, report, "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["targets"]["same"] is True
+    assert out["summary"]["n_pairs"] == 6
+    assert out["summary"]["bias_mm"] == pytest.approx(1.0, abs=0.01)
+    assert out["summary"]["overall_agreement"] == 1.0
+
+
+def test_compare_command_unreadable_report_exits_2(reading_files, tmp_path):
+    a, _ = reading_files
+    report = tmp_path / "report.dcm"
+    report.write_text("not DICOM", encoding="utf-8")
+    result = nadir("compare", a, report)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"nadir: error: {report}: cannot be read as DICOM")
+    assert len(result.stderr.splitlines()) == 1

@@ -11,19 +11,22 @@ import pytest
 
 from app.cli import main
 from tests.body_phantom import apply, phantom_volume, write_ct_series
-from viewer.derive import _months_before, derive_prior, read_series
+from viewer import load_series
+from viewer.derive import _months_before, derive_prior
+from viewer.loader import LoadError
 from viewer.sampling import sample_patient
 
 
 @pytest.fixture
 def source(tmp_path):
+    """The folder of a phantom CT series dated 2026-03-15."""
     volume = phantom_volume((24, 64, 64), (5.0, 5.0, 6.0), noise_hu=5, seed=3)
     write_ct_series(volume, tmp_path / "current", study_date="20260315")
-    return read_series(tmp_path / "current")
+    return tmp_path / "current"
 
 
-def test_read_series_sorts_slices_and_keeps_their_geometry(source):
-    volume = source.volume
+def test_the_phantom_series_loads_with_its_geometry(source):
+    volume = load_series(source)
     assert volume.shape == (24, 64, 64)
     assert volume.spacing_ijk_mm == (5.0, 5.0, 6.0)
     assert np.all(np.diff(volume.slice_positions_lps_mm[:, 2]) == pytest.approx(6.0))
@@ -37,7 +40,7 @@ def test_derived_prior_is_a_new_earlier_study_of_the_same_patient(source, tmp_pa
     derived = derive_prior(source, tmp_path / "prior", (2.0, -1.0, 4.0), (25, -15, 30))
 
     assert len(derived.files) == 24
-    original = source.datasets[0]
+    original = pydicom.dcmread(sorted(source.iterdir())[0])
     written = [pydicom.dcmread(path) for path in derived.files]
     for ds in written:
         assert ds.StudyInstanceUID == derived.study_instance_uid
@@ -49,7 +52,7 @@ def test_derived_prior_is_a_new_earlier_study_of_the_same_patient(source, tmp_pa
         assert list(ds.ImageType[:2]) == ["DERIVED", "SECONDARY"]
     new_uids = {ds.SOPInstanceUID for ds in written}
     assert len(new_uids) == 24
-    assert not new_uids & set(source.volume.sop_instance_uids)
+    assert not new_uids & set(derived.source_volume.sop_instance_uids)
     assert derived.study_instance_uid != original.StudyInstanceUID
     assert derived.series_instance_uid != original.SeriesInstanceUID
     assert derived.frame_of_reference_uid != original.FrameOfReferenceUID
@@ -57,25 +60,26 @@ def test_derived_prior_is_a_new_earlier_study_of_the_same_patient(source, tmp_pa
 
 def test_derived_voxels_show_the_source_anatomy_through_the_truth(source, tmp_path):
     derived = derive_prior(source, tmp_path / "prior", (0.0, 0.0, 4.0), (25, -15, 30))
-    reread = read_series(tmp_path / "prior")
-    np.testing.assert_array_equal(reread.volume.voxels, derived.volume.voxels)
+    reread = load_series(tmp_path / "prior")
+    current = derived.source_volume
+    np.testing.assert_array_equal(reread.voxels, derived.volume.voxels)
     np.testing.assert_allclose(
-        reread.volume.slice_positions_lps_mm, source.volume.slice_positions_lps_mm
+        reread.slice_positions_lps_mm, current.slice_positions_lps_mm
     )
 
     # derived voxel centres, mapped by the truth, land on the same values in the source
     rng = np.random.default_rng(0)
     ijk = rng.uniform([10, 10, 4], [54, 54, 20], size=(400, 3)).round()
-    derived_points = reread.volume.to_patient(ijk)
+    derived_points = reread.to_patient(ijk)
     source_points = apply(derived.truth_derived_to_source, derived_points)
-    expected = sample_patient(source.volume, source_points, fill=np.nan)
-    actual = reread.volume.voxels[
+    expected = sample_patient(current, source_points, fill=np.nan)
+    actual = reread.voxels[
         ijk[:, 2].astype(int), ijk[:, 1].astype(int), ijk[:, 0].astype(int)
     ]
     seen = ~np.isnan(expected)
     assert seen.sum() > 300
     np.testing.assert_allclose(actual[seen], expected[seen], atol=0.51)
-    assert np.all(actual[~seen] == source.volume.voxels.min())
+    assert np.all(actual[~seen] == current.voxels.min())
     assert np.ptp(actual) > 500  # the samples span air, lung and soft tissue
 
 
@@ -99,14 +103,11 @@ def test_never_writes_into_the_source_folder(source, tmp_path):
         derive_prior(source, tmp_path / "used")
 
 
-def test_read_series_explains_what_is_wrong(tmp_path, source):
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="no DICOM image slices found"):
-        read_series(tmp_path / "empty")
-    derive_prior(source, tmp_path / "mixed" / "prior")
-    write_ct_series(source.volume, tmp_path / "mixed" / "current")
-    with pytest.raises(ValueError, match=r"holds 2 series \(SeriesInstanceUID"):
-        read_series(tmp_path / "mixed")
+def test_a_folder_of_two_series_is_refused(tmp_path, source):
+    derived = derive_prior(source, tmp_path / "mixed" / "prior")
+    write_ct_series(derived.source_volume, tmp_path / "mixed" / "current")
+    with pytest.raises(LoadError, match="2 stacks found"):
+        derive_prior(tmp_path / "mixed", tmp_path / "again")
 
 
 @pytest.mark.parametrize(
@@ -125,9 +126,7 @@ def test_register_command_prints_the_known_transform(source, tmp_path, capsys):
     truth_angles, truth_shift = (0.0, 0.0, 3.0), (12.0, -8.0, 10.0)
     derived = derive_prior(source, tmp_path / "prior", truth_angles, truth_shift)
 
-    code = main(
-        ["register", str(tmp_path / "current"), str(tmp_path / "prior"), "--json"]
-    )
+    code = main(["register", str(source), str(tmp_path / "prior"), "--json"])
 
     assert code == 0
     data = json.loads(capsys.readouterr().out)
@@ -141,7 +140,7 @@ def test_register_command_prints_the_known_transform(source, tmp_path, capsys):
 
 def test_register_command_text_output_and_bad_path(source, tmp_path, capsys):
     derive_prior(source, tmp_path / "prior")
-    assert main(["register", str(tmp_path / "current"), str(tmp_path / "prior")]) == 0
+    assert main(["register", str(source), str(tmp_path / "prior")]) == 0
     out = capsys.readouterr().out
     assert "moving -> fixed (patient LPS, mm):" in out
     assert "metric (Mattes mutual information): -" in out
@@ -149,5 +148,6 @@ def test_register_command_text_output_and_bad_path(source, tmp_path, capsys):
     assert main(["register", str(tmp_path / "nowhere"), str(tmp_path / "prior")]) == 2
     assert "FIXED_SERIES" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
-    assert main(["register", str(tmp_path / "current"), str(tmp_path / "empty")]) == 2
-    assert "MOVING_SERIES: no DICOM image slices found" in capsys.readouterr().err
+    assert main(["register", str(source), str(tmp_path / "empty")]) == 2
+    assert "MOVING_SERIES" in (err := capsys.readouterr().err)
+    assert "no loadable image stack found" in err

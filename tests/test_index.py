@@ -34,7 +34,7 @@ def _only_series(result) -> Series:
 
 def test_folder_gives_patient_study_series_with_browser_fields(tmp_path: Path) -> None:
     stack(tmp_path / "a", 5, names=[4, 2, 0, 3, 1], instances=[9, 3, 5, 1, 7])
-    result = scan([tmp_path])
+    result = scan([tmp_path, tmp_path / "a", tmp_path / "a" / "IM0002"])
     assert result.problems == []
     (patient,) = result.patients
     assert (patient.patient_id, patient.patient_name) == ("P1", "Test^Patient")
@@ -308,3 +308,35 @@ def test_header_only_scan_never_reads_pixels(tmp_path: Path, monkeypatch) -> Non
     monkeypatch.setattr(pydicom, "dcmread", spy)
     scan([tmp_path])
     assert calls == [True, True]
+
+
+def test_dicomdir_inside_a_zip(tmp_path: Path) -> None:
+    files = stack(tmp_path / "src", 2)
+    directory = dicomdir(
+        tmp_path / "DICOMDIR", [("IMG", "A"), ("IMG", "B"), ("IMG", "C")]
+    )
+    archive = tmp_path / "cd.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.write(directory, "CD/DICOMDIR")
+        out.write(files[0], "CD/img/a")
+        out.write(files[1], "CD/img/b")
+    result = scan([archive])
+    assert _only_series(result).count == 2
+    (problem,) = result.problems
+    assert problem.path == f"{archive}!CD/IMG/C"
+    assert problem.reason.startswith(f"listed in DICOMDIR ({archive}!CD/DICOMDIR)")
+
+
+def test_multiframe_without_per_frame_positions_is_one_listed_series(
+    tmp_path: Path,
+) -> None:
+    cine = image(np.zeros((5, 4, 4), np.int16), modality="US")
+    cine.NumberOfFrames = 5
+    write(cine, tmp_path / "cine")
+    (series,) = scan([tmp_path]).all_series()
+    assert (series.count, series.is_volume, series.rows) == (5, False, 4)
+    assert [f.frame for f in series.files] == [1, 2, 3, 4, 5]
+    assert series.notes == [
+        "5 frames of multi-frame objects without a position per frame (a cine loop "
+        "or projections): listed, not loaded as a stack"
+    ]

@@ -140,9 +140,6 @@ def test_an_engine_refusal_is_kept_as_a_message():
 
 
 def test_with_the_real_engine_worked_example_1_is_pr():
-    pytest.importorskip(
-        "measurement.recist", reason="the RECIST engine has not landed on this branch"
-    )
     reading = Reading()
     reading.execute(AddTimepoint(Timepoint("T0", "1.2.3", "2026-01-12", True)))
     reading.execute(AddTimepoint(Timepoint("T1", "1.2.4", "2026-03-20")))
@@ -169,3 +166,28 @@ def test_with_the_real_engine_worked_example_1_is_pr():
     assert column["Change from baseline"] == "-30.0%"
     assert column["Target response"] == "PR"
     assert column["Overall response"] == "PR"
+
+
+def test_with_the_real_engine_the_sample_reading_is_pr():
+    table = LesionTable(sample_reading())
+    assert table.evaluation_error == ""
+    # baseline: L1 32 mm + node L2 SA 17 mm; follow-up: 25 mm + too small 5 mm
+    assert [table.footer(0, c) for c in range(2)] == ["49.0 mm", "30.0 mm"]
+    assert table.footer(1, 1) == "-38.8%"
+    assert [table.footer(f, 1) for f in (3, 4, 5, 6)] == [
+        "PR",
+        "Non-CR/Non-PD",
+        "equivocal",
+        "PR",
+    ]
+    # PR holds until the sum passes 70% of 49 mm = 34.3 mm
+    assert table.margin(1)["to_pr_mm"] == pytest.approx(4.3)
+
+
+def test_with_the_real_engine_an_unfinished_target_explains_itself():
+    reading = sample_reading()
+    reading.execute(CreateLesion(Lesion("L3", LesionKind.TARGET, organ="lung")))
+    table = LesionTable(reading)
+    assert table.footer(0, 1) == ""
+    assert table.evaluation_error.startswith("L3.measurements.T0: a target lesion")
+    assert "measured at the baseline" in table.evaluation_error

@@ -315,3 +315,50 @@ def test_mixed_positions_missing_is_refused(tmp_path: Path) -> None:
         LoadError, match=r"Image Position/Orientation \(Patient\) missing"
     ):
         load_series(series)
+
+
+def test_a_slice_that_fails_to_decode_is_blank_and_reported(tmp_path: Path) -> None:
+    _encoded(tmp_path, RLELossless)
+    stack_file = tmp_path / "s1"
+    data = bytearray(stack_file.read_bytes())
+    # Destroy the RLE header (segment count) of the second slice's only fragment.
+    start = data.rfind(b"\xfe\xff\x00\xe0") + 8
+    data[start : start + 64] = b"\xff" * 64
+    stack_file.write_bytes(bytes(data))
+    volume = _load(tmp_path)
+    assert volume.voxels[1].min() == volume.voxels[1].max() == 0
+    (warning,) = [w for w in volume.warnings if "blank" in w]
+    assert warning.startswith("slice 2 at 2.00 mm along the normal is blank: ")
+    assert "s1" in warning and "RLE Lossless" in warning
+
+
+def test_threaded_loader_reports_loaded_slices(tmp_path: Path) -> None:
+    stack(tmp_path, 9)
+    (series,) = scan([tmp_path]).all_series()
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def on_slice(k: int) -> None:
+        with lock:
+            seen.append(k)
+
+    loader = SeriesLoader(series, workers=2, on_slice=on_slice)
+    loader.start(priority_slice=8)
+    loader.focus(0)
+    volume = loader.wait()
+    assert sorted(seen) == list(range(9))
+    assert all(loader.is_loaded(k) for k in range(9))
+    assert volume.voxels[8, 3, 3] == 800
+    with pytest.raises(RuntimeError, match="starts once"):
+        loader.start()
+
+
+def test_modality_lut_table_is_reported_not_silently_ignored(tmp_path: Path) -> None:
+    lut = Dataset()
+    lut.LUTDescriptor = [2, 0, 16]
+    lut.LUTData = np.array([0, 1], dtype="<u2").tobytes()
+    ds = image(np.zeros((2, 2), np.int16))
+    ds.ModalityLUTSequence = DicomSequence([lut])
+    write(ds, tmp_path / "s0")
+    (warning,) = [w for w in _load(tmp_path).warnings if "Modality LUT" in w]
+    assert warning.startswith("Modality LUT Sequence (0028,3000) is not applied")

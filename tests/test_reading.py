@@ -37,7 +37,7 @@ from measurement.model import (
     Timepoint,
     Tool,
 )
-from measurement.reading import Change, Reading, suggest_lesion
+from measurement.reading import Change, Reading, lesion_centre, suggest_lesion
 from measurement.serial import (
     CaseError,
     state_from_case,
@@ -437,3 +437,51 @@ def test_split_lesions_in_a_case_are_refused_with_a_reason():
         CaseError, match=r"T1\.fragments_mm: split and merged lesions are not yet"
     ):
         state_from_case(case)
+
+
+def test_lesion_centre_is_the_middle_of_its_long_axis():
+    state = sample_reading().state
+    assert lesion_centre(state, "L1", "T1") == (22.5, -4.5, 120.0)
+    assert lesion_centre(state, "L2", "T0") == (12.0, 50.0, 100.0)
+    assert lesion_centre(state, "L2", "T1") is None
+
+
+def test_a_bidirectional_measurement_is_stored_perpendicular():
+    reading = sample_reading()
+    askew = ((0, 0, 0), (30, 0, 0), (12, -8, 0), (16, 6, 0))
+    reading.execute(
+        AddMeasurement(
+            Measurement("M4", "T1", Tool.BIDIRECTIONAL, askew, lesion_id="L2")
+        )
+    )
+    stored = reading.state.measurement("M4")
+    assert stored.points_lps_mm[2:] == ((14.0, -8.0, 0.0), (14.0, 6.0, 0.0))
+    assert (stored.long_mm, stored.short_mm) == pytest.approx((30.0, 14.0))
+    reading.execute(
+        MoveMeasurement("M4", ((0, 0, 0), (0, 30, 0), (-8, 12, 0), (6, 16, 0)))
+    )
+    moved = reading.state.measurement("M4")
+    assert moved.points_lps_mm[2:] == ((-8.0, 14.0, 0.0), (6.0, 14.0, 0.0))
+
+
+def test_the_engine_parser_accepts_the_case_exactly():
+    from measurement.case import parse_case
+
+    for reading in (sample_reading(), Reading.from_case(CASE)):
+        case = reading.to_case()
+        assert parse_case(case).to_dict() == case
+
+
+def test_a_finished_caliper_goes_into_a_new_lesion_in_one_step():
+    reading = sample_reading()
+    before = reading.state
+    lesion = Lesion(reading.next_lesion_id(LesionKind.TARGET), organ="lung")
+    stored = reading.add_measurement(
+        caliper(reading.next_measurement_id(), "T1", (0, 0, 0), 11.5), lesion
+    )
+    assert (stored.id, stored.lesion_id, stored.long_mm) == ("M4", "L3", 11.5)
+    assert reading.undo_label == "Measure new lesion L3"
+    reading.undo()
+    assert reading.state == before
+    again = reading.add_measurement(caliper("M4", "T1", (0, 0, 0), 26.0, "L1"))
+    assert reading.state.cell_measurements("L1", "T1") == (again,)

@@ -30,14 +30,19 @@ def _series(result: ScanResult, folder: str) -> list[Series]:
 
 def _check_against_headers(series: Series, volume: Volume) -> None:
     """Each slice's position, orientation and spacing equal its own header."""
-    by_uid = {}
-    for ref in series.files:
-        by_uid.setdefault(ref.sop_instance_uid, []).append(ref)
-    for k, uid in enumerate(volume.sop_instance_uids):
-        ref = by_uid[uid][0]
-        if ref.frame is not None:
-            continue  # frames of one object: checked through the FileRef geometry
+    frames = sorted(
+        series.files, key=lambda r: float(np.dot(volume.normal, r.position_lps_mm))
+    )
+    assert [r.sop_instance_uid for r in frames] == list(volume.sop_instance_uids)
+    for k, ref in enumerate(frames):
         ds = pydicom.dcmread(ref.path, stop_before_pixels=True)
+        if ref.frame is not None:
+            group = ds.PerFrameFunctionalGroupsSequence[ref.frame - 1]
+            position = group.PlanePositionSequence[0].ImagePositionPatient
+            assert volume.slice_positions_lps_mm[k].tolist() == pytest.approx(
+                [float(v) for v in position], abs=1e-4
+            )
+            continue
         assert volume.slice_positions_lps_mm[k].tolist() == pytest.approx(
             [float(v) for v in ds.ImagePositionPatient], abs=1e-4
         )
@@ -47,6 +52,14 @@ def _check_against_headers(series: Series, volume: Volume) -> None:
             [float(v) for v in ds.PixelSpacing]
         )
     assert np.all(np.diff(volume.slice_positions_lps_mm @ volume.normal) > 0)
+    middle = frames[len(frames) // 2]
+    if middle.frame is None:
+        # The voxels equal pydicom's own decoding with the rescale applied.
+        ds = pydicom.dcmread(middle.path)
+        slope = float(ds.get("RescaleSlope", 1) or 1)
+        intercept = float(ds.get("RescaleIntercept", 0) or 0)
+        expected = ds.pixel_array.astype(np.float64) * slope + intercept
+        np.testing.assert_array_equal(volume.voxels[len(frames) // 2], expected)
 
 
 def test_every_series_loads_or_is_refused_with_a_reason(everything: ScanResult) -> None:

@@ -13,6 +13,7 @@ from measurement.recist import (
     evaluate,
     overall_response,
     response_margin,
+    target_response,
 )
 
 WEEKS_8 = [0, 56, 112, 168]
@@ -591,7 +592,11 @@ def test_non_nodal_target_under_twice_a_thick_slice_is_warned():
     data["timepoints"][0]["slice_thickness_mm"] = 8.0
     result = evaluate(data)
     assert rules(result) == [("L1", "too-small-target")]
-    assert "16.0 mm" in result["warnings"][0]["message"]
+    assert result["warnings"][0]["message"] == (
+        "L1: non-nodal target with longest diameter 14.0 mm, under the measurable "
+        "limit of 16.0 mm (twice the slice thickness of 8 mm). Make it a non-target "
+        "lesion."
+    )
     data["lesions"][0]["measurements"]["T0"]["long_mm"] = 16.0
     assert rules(evaluate(data)) == []
 
@@ -759,3 +764,28 @@ def test_margin_of_a_pd_proven_by_a_partial_sum_shrinks_to_ne():
     assert margin["shrink_mm"] == pytest.approx(-4.0)
     assert margin["shrink_to"] == NE
     assert margin["text"] == "NE if it shrinks by more than 4.0 mm"
+
+
+@pytest.mark.parametrize("baseline", [30.0, 60.0, 100.0])
+@pytest.mark.parametrize("nadir_fraction", [1.0, 0.6, 0.2])
+@pytest.mark.parametrize("sum_fraction", [0.15, 0.5, 0.69, 0.71, 0.9, 1.1, 1.4])
+def test_margin_is_the_smallest_sum_change_that_flips_the_response(
+    baseline, nadir_fraction, sum_fraction
+):
+    # one non-nodal target: its LD is the sum, so target_response checks the margin
+    nadir = baseline * nadir_fraction
+    total = baseline * sum_fraction
+    current = target_response([total], [False], baseline, nadir)
+    margin = response_margin(total, current, baseline, nadir)
+    step = 0.01
+    for key, sign in (("grow", 1.0), ("shrink", -1.0)):
+        change = margin[f"{key}_mm"]
+        if change is None:
+            assert current == PR if key == "shrink" else current == PD
+            continue
+        leaving = (current, key) in ((PR, "grow"), (PD, "shrink"))
+        # just short of the margin nothing changes; at (or just past) it, it flips
+        before = total + change - sign * step
+        after = total + change + (sign * step if leaving else 0.0)
+        assert target_response([before], [False], baseline, nadir) == current
+        assert target_response([after], [False], baseline, nadir) == margin[f"{key}_to"]

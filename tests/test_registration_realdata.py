@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from tests.body_phantom import apply
-from viewer.derive import derive_prior, read_series
+from viewer import load_series
+from viewer.derive import derive_prior
 from viewer.registration import register_rigid
 from viewer.reslice import axial_plane, coronal_plane, reslice
 
@@ -16,10 +17,11 @@ PHILIPS = "philips_ct_phantom_2studies_cd/DICOM"
 
 @pytest.mark.slow
 def test_registration_recovers_a_derived_prior_of_the_lidc_chest(shared_data, tmp_path):
-    source = read_series(shared_data / LIDC)
-    current = source.volume
-    derived = derive_prior(source, tmp_path / "prior", (1.5, -2.0, 4.0), (25, -15, 30))
-    prior = read_series(tmp_path / "prior").volume
+    derived = derive_prior(
+        shared_data / LIDC, tmp_path / "prior", (1.5, -2.0, 4.0), (25, -15, 30)
+    )
+    current = derived.source_volume
+    prior = load_series(tmp_path / "prior")
     assert prior.frame_of_reference_uid != current.frame_of_reference_uid
 
     result = register_rigid(current, prior)
@@ -49,8 +51,8 @@ def test_registration_recovers_a_derived_prior_of_the_lidc_chest(shared_data, tm
 
 
 def test_philips_studies_sharing_a_frame_of_reference_reslice_alike(shared_data):
-    prior = read_series(shared_data / PHILIPS / "S21570" / "S2010").volume
-    tilted = read_series(shared_data / PHILIPS / "S21610" / "S2010").volume
+    prior = load_series(shared_data / PHILIPS / "S21570" / "S2010")
+    tilted = load_series(shared_data / PHILIPS / "S21610" / "S2010")
     assert prior.frame_of_reference_uid == tilted.frame_of_reference_uid
     assert abs(tilted.column_cosine[2]) > 0.3  # gantry tilt of 18.5 degrees
 

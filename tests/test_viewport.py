@@ -115,3 +115,25 @@ def test_registration_link_moves_the_other_study_to_the_same_anatomy(qtbot):
     assert prior.slice_index == 30  # z = -20 + 2.5 * 30 = 55
     # ball centre: i = (10 + 40) / 1.0 = 50, j = (-20 + 80) / 1.5 = 40
     assert prior.volume.voxels[prior.slice_index, 40, 50] == 60
+
+
+def test_coronal_and_sagittal_planes_pass_through_the_ball(viewport):
+    # ball of radius 12 mm at (10, -20, 30); the viewport follows it into each plane
+    for orientation, letters in (
+        ("coronal", ("R", "L", "H", "F")),
+        ("sagittal", ("A", "P", "H", "F")),
+    ):
+        viewport.show_point([10.0, -20.0, 30.0])
+        viewport.set_orientation(orientation)
+        viewport.show_point([10.0, -20.0, 30.0])
+        plane = viewport.plane
+        assert abs(plane.distance_to([10.0, -20.0, 30.0])) <= 0.5
+        values, _ = viewport.source.plane(viewport.slice_index)
+        centre = np.round(plane.from_patient([10.0, -20.0, 30.0])).astype(int)
+        assert values[centre[1], centre[0]] == pytest.approx(60, abs=1)
+        edge = np.round(plane.from_patient([10.0, -20.0, 30.0 + 15.0])).astype(int)
+        assert values[edge[1], edge[0]] == pytest.approx(-1000, abs=1)
+        from viewer.render import orientation_label
+
+        assert orientation_label(-plane.x_axis) == letters[0]
+        assert orientation_label(-plane.y_axis) == letters[2]

@@ -209,4 +209,112 @@ def test_kill_9_loses_no_finished_measurement(tmp_path):
             assert state.lesion(f"L{number}").organ == "liver"
         assert len(state.lesions) == len(saved)
     assert len(reported) == len(set(reported)) >= 4
+    # the stored history is whole too: undoing every step empties the reading
+    reading = _reopen(path)
+    assert len(reading.undo_entries) == len(known)
+    while reading.can_undo:
+        before = len(reading.state.measurements)
+        reading.undo()
+        assert len(reading.state.measurements) == before - 1
+    assert reading.state.measurements == () and reading.state.lesions == ()
     print(f"kill -9 test: {len(reported)} measurements reported over 4 kills")
+
+
+def test_history_trimmed_alike_in_memory_and_on_disk(tmp_path, monkeypatch):
+    import measurement.reading
+
+    monkeypatch.setattr(measurement.reading, "MAX_UNDO", 3)
+    workspace, reading = open_reading(
+        tmp_path, ["1.2.3"], lambda: sample_reading().state
+    )
+    for number in range(4, 10):
+        reading.execute(AddMeasurement(caliper(f"M{number}", "T1", (0, 0, 0), 5.0)))
+    assert len(reading.undo_entries) == 3
+    reading.undo()
+    reading.undo()
+    workspace.close()
+    restored = _reopen(workspace.path)
+    assert restored.state == reading.state
+    assert restored.undo_entries == reading.undo_entries
+    assert restored.redo_entries == reading.redo_entries
+    assert [e.label for e in restored.redo_entries] == [
+        "Add caliper M9",
+        "Add caliper M8",
+    ]
+    db = sqlite3.connect(workspace.path)
+    assert db.execute("SELECT COUNT(*) FROM history").fetchone() == (3,)
+    db.close()
+
+
+def test_opening_a_case_into_an_attached_reading_saves_it_whole(tmp_path):
+    workspace, reading = open_reading(
+        tmp_path, ["1.2.3"], lambda: sample_reading().state
+    )
+    reading.execute(SetStatus("X1", "T1", "unequivocal"))
+    reading.reset(Reading.from_case(sample_reading().to_case()).state)
+    workspace.close()
+    restored = _reopen(workspace.path)
+    assert restored.state == reading.state
+    assert not restored.can_undo
+
+
+def test_a_failed_save_is_reported_and_the_next_change_saves_everything(
+    tmp_path, monkeypatch
+):
+    workspace, reading = open_reading(
+        tmp_path, ["1.2.3"], lambda: sample_reading().state
+    )
+    saved_before = reading.state
+    real_write = workspace._write_state
+
+    def failing_write(current):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(workspace, "_write_state", failing_write)
+    with pytest.raises(WorkspaceError, match=r"the change was not saved \(disk I/O"):
+        reading.execute(SetStatus("X1", "T1", "unequivocal"))
+    # the transaction was rolled back: the file still holds the earlier reading
+    assert _reopen(workspace.path).state == saved_before
+
+    monkeypatch.setattr(workspace, "_write_state", real_write)
+    reading.execute(SetStatus("N1", "T1", "progression"))
+    workspace.close()
+    restored = _reopen(workspace.path)
+    assert restored.state == reading.state
+    assert restored.undo_entries == reading.undo_entries
+    assert restored.state.status("X1", "T1") == "unequivocal"
+
+
+def test_a_workspace_of_another_schema_is_refused(tmp_path):
+    path = tmp_path / "old.nadir-workspace"
+    Workspace(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
+    db.commit()
+    db.close()
+    with pytest.raises(WorkspaceError, match="workspace schema 0 is not 1"):
+        Workspace(path)
+
+
+def test_reopening_builds_only_the_current_state_until_undo(tmp_path, monkeypatch):
+    import reporting.workspace as module
+
+    workspace, reading = open_reading(
+        tmp_path, ["1.2.3"], lambda: sample_reading().state
+    )
+    for number in range(4, 14):
+        reading.execute(AddMeasurement(caliper(f"M{number}", "T1", (0, 0, 0), 5.0)))
+    workspace.close()
+
+    built = []
+    real = module.state_from_json
+    monkeypatch.setattr(
+        module, "state_from_json", lambda data: built.append(1) or real(data)
+    )
+    workspace, again = open_reading(tmp_path, ["1.2.3"], lambda: pytest.fail())
+    assert len(built) == 1
+    again.undo()
+    again.undo()
+    assert len(built) == 3
+    assert again.state.measurements[-1].id == "M11"
+    workspace.close()

@@ -33,8 +33,9 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
+from viewer.loader import load_series
 from viewer.registration import simpleitk, volume_to_image
-from viewer.volume import SeriesInfo, Volume
+from viewer.volume import Volume
 
 logger = logging.getLogger(__name__)
 
@@ -64,22 +65,14 @@ _DROPPED_KEYWORDS = (
 
 
 @dataclass(frozen=True)
-class SourceSeries:
-    """The slices of one series, sorted along the normal, and their volume."""
-
-    datasets: tuple[Dataset, ...]
-    volume: Volume
-    folder: Path
-
-
-@dataclass(frozen=True)
 class DerivedStudy:
     """What :func:`derive_prior` wrote.
 
     ``truth_derived_to_source`` is the 4x4 from the derived study's LPS mm to the
-    source's LPS mm.
+    source's LPS mm; ``volume`` is the derived study as written.
     """
 
+    source_volume: Volume
     truth_derived_to_source: FloatArray
     files: tuple[Path, ...]
     study_instance_uid: str
@@ -89,66 +82,8 @@ class DerivedStudy:
     volume: Volume
 
 
-def read_series(folder: Path) -> SourceSeries:
-    """Read the image slices of one series from ``folder`` (and its subfolders).
-
-    Files that are not DICOM, or carry no Pixel Data, are skipped. The slices
-    are sorted by Image Position (Patient) along the slice normal.
-
-    Raises
-    ------
-    ValueError
-        When the folder holds no image slices, more than one series, or slices
-        without the geometry attributes (naming the file and attribute).
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"{folder} is not a folder of DICOM slices")
-    datasets = [ds for ds in map(_read_image, sorted(folder.rglob("*"))) if ds]
-    if not datasets:
-        raise ValueError(f"no DICOM image slices found in {folder}")
-    series = {str(ds.get("SeriesInstanceUID", "")) for ds in datasets}
-    if len(series) > 1:
-        raise ValueError(
-            f"{folder} holds {len(series)} series (SeriesInstanceUID (0020,000E)); "
-            "give the folder of one series"
-        )
-    for ds in datasets:
-        for keyword in ("ImagePositionPatient", "ImageOrientationPatient"):
-            if keyword not in ds:
-                raise ValueError(
-                    f"{ds.filename}: {keyword} is missing, so the slice cannot be "
-                    "placed in the patient; a volume needs it on every slice"
-                )
-
-    orientation = np.asarray(datasets[0].ImageOrientationPatient, dtype=np.float64)
-    normal = np.cross(orientation[:3], orientation[3:])
-    datasets.sort(key=lambda ds: float(np.dot(ds.ImagePositionPatient, normal)))
-    voxels = np.stack([_modality_values(ds) for ds in datasets])
-    if np.all(voxels == np.round(voxels)) and np.abs(voxels).max() < 32768:
-        voxels = voxels.astype(np.int16)
-    first = datasets[0]
-    spacing = tuple(float(v) for v in first.PixelSpacing)
-    volume = Volume(
-        voxels,
-        np.array([ds.ImagePositionPatient for ds in datasets], dtype=np.float64),
-        orientation[:3],
-        orientation[3:],
-        (spacing[0], spacing[1]),
-        frame_of_reference_uid=str(first.get("FrameOfReferenceUID", "")),
-        sop_instance_uids=tuple(str(ds.SOPInstanceUID) for ds in datasets),
-        info=SeriesInfo(
-            study_instance_uid=str(first.get("StudyInstanceUID", "")),
-            study_date=str(first.get("StudyDate", "")),
-            series_instance_uid=str(first.get("SeriesInstanceUID", "")),
-            modality=str(first.get("Modality", "")),
-        ),
-    )
-    return SourceSeries(tuple(datasets), volume, folder)
-
-
 def derive_prior(
-    source: SourceSeries,
+    source_folder: Path,
     output_folder: Path,
     angles_deg: Sequence[float] = (0.0, 0.0, 4.0),
     translation_mm: Sequence[float] = (25.0, -15.0, 30.0),
@@ -158,8 +93,9 @@ def derive_prior(
 
     Parameters
     ----------
-    source
-        The series to move, from :func:`read_series`.
+    source_folder
+        A folder (or zip, or DICOMDIR) holding the one image stack to move, of
+        single-frame slices.
     output_folder
         An empty or new folder outside the source folder.
     angles_deg
@@ -179,8 +115,9 @@ def derive_prior(
     sitk = simpleitk()
 
     output_folder = Path(output_folder)
-    _check_output(source.folder, output_folder)
-    volume = source.volume
+    _check_output(Path(source_folder), output_folder)
+    volume = load_series(source_folder)
+    headers = _headers(Path(source_folder), volume)
     nk, nj, ni = volume.shape
     centre = volume.to_patient([(ni - 1) / 2, (nj - 1) / 2, (nk - 1) / 2])
     truth = rigid_matrix(angles_deg, translation_mm, centre)
@@ -199,7 +136,7 @@ def derive_prior(
     step = float(image.GetSpacing()[2])
     positions = origin + np.outer(np.arange(voxels.shape[0]) * step, volume.normal)
     uids = _NewUids.make(voxels.shape[0])
-    source_date = _parse_date(str(source.datasets[0].get("StudyDate", "")))
+    source_date = _parse_date(str(headers[0].get("StudyDate", "")))
     study_date = _months_before(source_date, months_earlier).strftime("%Y%m%d")
     description = (
         f"rigid {tuple(float(a) for a in angles_deg)} deg, "
@@ -209,7 +146,7 @@ def derive_prior(
     output_folder.mkdir(parents=True, exist_ok=True)
     files = []
     for k in range(voxels.shape[0]):
-        template = source.datasets[volume.nearest_slice(positions[k])]
+        template = headers[volume.nearest_slice(positions[k])]
         ds = _derived_slice(template, voxels[k], positions[k], k, uids, study_date)
         ds.DerivationDescription = f"Resampled from the source series by {description}"
         ds.SeriesDescription = f"Derived prior ({description})"[:64]
@@ -228,6 +165,7 @@ def derive_prior(
         sop_instance_uids=uids.sop_instances,
     )
     return DerivedStudy(
+        volume,
         truth,
         tuple(files),
         uids.study,
@@ -280,28 +218,30 @@ class _NewUids:
         )
 
 
-def _read_image(path: Path) -> Dataset | None:
-    if not path.is_file() or path.name.upper() == "DICOMDIR":
-        return None
-    try:
-        ds = pydicom.dcmread(path)
-    except (InvalidDicomError, OSError) as error:
-        logger.debug("skipping %s: %s", path, error)
-        return None
-    return ds if "PixelData" in ds else None
-
-
-def _modality_values(ds: Dataset) -> npt.NDArray[np.float32]:
-    """Stored values through Rescale Slope and Intercept (PS3.3 C.11.1.1.2)."""
-    slope = float(ds.get("RescaleSlope", 1.0) or 1.0)
-    intercept = float(ds.get("RescaleIntercept", 0.0) or 0.0)
-    pixels = np.asarray(ds.pixel_array, dtype=np.float32)
-    if pixels.ndim != 2:
+def _headers(folder: Path, volume: Volume) -> list[Dataset]:
+    """The header of each slice of ``volume``, read from the files in ``folder``."""
+    wanted = set(volume.sop_instance_uids)
+    found: dict[str, Dataset] = {}
+    files = [folder] if folder.is_file() else sorted(folder.rglob("*"))
+    for path in files:
+        if not path.is_file() or path.name.upper() == "DICOMDIR":
+            continue
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+        except (InvalidDicomError, OSError) as error:
+            logger.debug("skipping %s: %s", path, error)
+            continue
+        uid = str(ds.get("SOPInstanceUID", ""))
+        if uid in wanted:
+            found[uid] = ds
+    if len(volume.sop_instance_uids) != len(wanted) or len(found) != len(wanted):
         raise ValueError(
-            f"{ds.filename}: expected one greyscale frame per file, got pixel data "
-            f"shaped {pixels.shape}"
+            f"{folder}: a derived prior is made from a stack of single-frame files "
+            f"found as files in a folder; {len(found)} of "
+            f"{len(volume.sop_instance_uids)} slices were found by their "
+            "SOPInstanceUID (0008,0018)"
         )
-    return np.asarray(pixels * np.float32(slope) + np.float32(intercept))
+    return [found[uid] for uid in volume.sop_instance_uids]
 
 
 def _check_output(source_folder: Path, output_folder: Path) -> None:

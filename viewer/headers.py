@@ -12,12 +12,15 @@ extensions included (PS3.5 6.1), through pydicom's decoding.
 
 from __future__ import annotations
 
+import functools
 import logging
 import struct
 from dataclasses import dataclass, field
 from typing import Any
 
 import pydicom
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
@@ -30,8 +33,10 @@ NATIVE_LITTLE_ENDIAN = frozenset(
     {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}  # implicit, explicit VR LE
 )
 DEFLATED = "1.2.840.10008.1.2.1.99"
+BIG_ENDIAN = "1.2.840.10008.1.2.2"
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 _PIXEL_DATA_TAG = 0x7FE00010
+_DIRECTORY_RECORD_SEQUENCE_TAG = 0x00041220
 
 
 class HeaderError(Exception):
@@ -60,7 +65,7 @@ class FileRef:
     rescale_slope: float = 1.0
     rescale_intercept: float = 0.0
     transfer_syntax_uid: str = ""
-    # Byte offset of the Pixel Data element in a native little-endian file.
+    # Byte offset of the Pixel Data element in a little-endian, not deflated file.
     pixel_data_offset: int | None = None
 
     @property
@@ -102,13 +107,8 @@ class Header:
     pixel_data_offset: int | None = None
     frames: list[tuple[FileRef, FrameKeys]] = field(default_factory=list)
 
-    @property
-    def is_directory(self) -> bool:
-        """True for a DICOMDIR or a chained directory file (Philips DIRFILE)."""
-        sop_class = str(self.dataset.file_meta.get("MediaStorageSOPClassUID", ""))
-        return sop_class == MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in (
-            self.dataset
-        )
+    is_directory: bool = False
+    """True for a DICOMDIR or a chained directory file (Philips DIRFILE)."""
 
 
 def read_header(location: Location) -> Header:
@@ -127,7 +127,11 @@ def read_header(location: Location) -> Header:
     except OSError as error:
         raise HeaderError(f"cannot be read: {error.strerror or error}") from error
     syntax = str(dataset.file_meta.get("TransferSyntaxUID", ""))
-    header = Header(location, dataset, syntax)
+    sop_class = str(dataset.file_meta.get("MediaStorageSOPClassUID", ""))
+    directory = sop_class == MEDIA_STORAGE_DIRECTORY or (
+        dataset.get_item(_DIRECTORY_RECORD_SEQUENCE_TAG) is not None
+    )
+    header = Header(location, dataset, syntax, is_directory=directory)
     at_pixels = len(head) >= 4 and _tag(head, syntax) == _PIXEL_DATA_TAG
     if len(dataset) == 0:
         raise HeaderError(
@@ -141,6 +145,8 @@ def read_header(location: Location) -> Header:
     if at_pixels and syntax in NATIVE_LITTLE_ENDIAN:
         header.pixel_data_offset = offset
         _check_native_length(location, dataset, offset, head, syntax)
+    elif at_pixels and syntax not in (DEFLATED, BIG_ENDIAN):
+        header.pixel_data_offset = offset  # encapsulated: explicit VR little endian
     if not header.is_directory:
         header.frames = frames_of(header)
     return header
@@ -172,7 +178,7 @@ def _dcmread(stream: Any) -> Dataset:
 
 
 def _tag(head: bytes, syntax: str) -> int:
-    endian = ">" if syntax == "1.2.840.10008.1.2.2" else "<"
+    endian = ">" if syntax == BIG_ENDIAN else "<"
     group, element = struct.unpack(endian + "HH", head[:4])
     return int((group << 16) | element)
 
@@ -196,14 +202,16 @@ def _check_native_length(
 
 
 def _expected_pixel_bytes(dataset: Dataset) -> int:
-    try:
-        bits = int(dataset.BitsAllocated)
-        count = int(dataset.Rows) * int(dataset.Columns)
-        count *= int(dataset.get("SamplesPerPixel", 1) or 1)
-        count *= int(dataset.get("NumberOfFrames", 1) or 1)
-    except (AttributeError, TypeError, ValueError):
+    values = [
+        int_or_none(raw(dataset, keyword))
+        for keyword in ("BitsAllocated", "Rows", "Columns")
+    ]
+    if any(v is None for v in values):
         return 0
-    return (count * bits + 7) // 8
+    bits, rows, columns = (int(v or 0) for v in values)
+    samples = int_or_none(raw(dataset, "SamplesPerPixel")) or 1
+    frames = int_or_none(raw(dataset, "NumberOfFrames")) or 1
+    return (rows * columns * samples * frames * bits + 7) // 8
 
 
 def frames_of(header: Header) -> list[tuple[FileRef, FrameKeys]]:
@@ -211,18 +219,18 @@ def frames_of(header: Header) -> list[tuple[FileRef, FrameKeys]]:
     ds = header.dataset
     if "Rows" not in ds or "Columns" not in ds:
         return []
-    count = int_or_none(ds.get("NumberOfFrames")) or 1
+    count = int_or_none(raw(ds, "NumberOfFrames")) or 1
     shared = _first_item(ds, "SharedFunctionalGroupsSequence")
     per_frame = ds.get("PerFrameFunctionalGroupsSequence")
     base: dict[str, Any] = dict(
         path=header.location.path,
         member=header.location.member,
-        sop_instance_uid=str(ds.get("SOPInstanceUID", "")),
-        instance_number=int_or_none(ds.get("InstanceNumber")),
+        sop_instance_uid=_text(raw(ds, "SOPInstanceUID")),
+        instance_number=int_or_none(raw(ds, "InstanceNumber")),
         transfer_syntax_uid=header.transfer_syntax_uid,
         pixel_data_offset=header.pixel_data_offset,
     )
-    image_type = tuple(str(v).upper() for v in as_list(ds.get("ImageType")))
+    image_type = tuple(str(v).upper() for v in as_list(raw(ds, "ImageType")))
     frames: list[tuple[FileRef, FrameKeys]] = []
     for index in range(count):
         groups = [shared] if shared is not None else []
@@ -242,7 +250,7 @@ def _frame(
             item = _first_item(group, sequence)
             if item is not None and keyword in item:
                 return item.get(keyword)
-        return ds.get(keyword) if sequence else None
+        return raw(ds, keyword)
 
     position = floats(find("PlanePositionSequence", "ImagePositionPatient"), 3)
     orientation = floats(find("PlaneOrientationSequence", "ImageOrientationPatient"), 6)
@@ -257,7 +265,7 @@ def _frame(
     echo = find("MREchoSequence", "EffectiveEchoTime")
     content = [_first_item(g, "FrameContentSequence") for g in groups]
     content_item = next((c for c in content if c is not None), None)
-    temporal = ds.get("TemporalPositionIdentifier", "")
+    temporal = raw(ds, "TemporalPositionIdentifier")
     stack_id = ""
     if content_item is not None:
         temporal = content_item.get("TemporalPositionIndex", temporal)
@@ -275,15 +283,15 @@ def _frame(
     keys = FrameKeys(
         image_type=image_type,
         frame_type="\\".join(str(v) for v in as_list(frame_type)),
-        echo=_text(echo if echo is not None else ds.get("EchoNumbers", "")),
+        echo=_text(echo if echo is not None else raw(ds, "EchoNumbers")),
         temporal=_text(temporal),
-        trigger_time=_text(ds.get("TriggerTime", "")),
-        acquisition_number=_text(ds.get("AcquisitionNumber", "")),
-        b_value=_text(ds.get("DiffusionBValue", "")),
+        trigger_time=_text(raw(ds, "TriggerTime")),
+        acquisition_number=_text(raw(ds, "AcquisitionNumber")),
+        b_value=_text(raw(ds, "DiffusionBValue")),
         stack_id=stack_id,
-        size=(int(ds.Rows), int(ds.Columns)),
-        series_number=_text(ds.get("SeriesNumber", "")),
-        photometric=str(ds.get("PhotometricInterpretation", "")).strip().upper(),
+        size=(int_or_none(raw(ds, "Rows")) or 0, int_or_none(raw(ds, "Columns")) or 0),
+        series_number=_text(raw(ds, "SeriesNumber")),
+        photometric=_text(raw(ds, "PhotometricInterpretation")).strip().upper(),
     )
     return ref, keys
 
@@ -297,7 +305,7 @@ def _first_item(ds: Dataset, keyword: str) -> Dataset | None:
 
 
 def _text(value: Any) -> str:
-    return "\\".join(str(v) for v in as_list(value)) if value is not None else ""
+    return "\\".join(str(v) for v in as_list(value))
 
 
 def as_list(value: Any) -> list[Any]:
@@ -340,10 +348,55 @@ def int_or_none(value: Any) -> int | None:
 
 def text(ds: Dataset, keyword: str) -> str:
     """A string attribute decoded per Specific Character Set, '' when absent."""
-    value = ds.get(keyword)
+    return _text(raw(ds, keyword)).strip()
+
+
+# Value representations whose bytes are ASCII whatever the character set
+# (PS3.5 6.1.2.3), and binary ones: read without pydicom's value conversion,
+# which dominates header indexing time otherwise.
+_ASCII_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI"})
+_BINARY_VRS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
+
+
+@functools.lru_cache(maxsize=256)
+def _tag_and_vr(keyword: str) -> tuple[int, str]:
+    tag = tag_for_keyword(keyword)
+    if tag is None:
+        raise KeyError(f"unknown DICOM keyword {keyword}")
+    return tag, dictionary_VR(tag)
+
+
+def raw(ds: Dataset, keyword: str) -> Any:
+    """An attribute's value, None when absent; plain VRs parsed straight from bytes.
+
+    ASCII values come back as a string or a list of strings (multi-valued),
+    binary ones as a number or a list; other VRs through pydicom's conversion
+    (character sets included).
+    """
+    tag, dictionary_vr = _tag_and_vr(keyword)
+    element = ds.get_item(tag)
+    if element is None:
+        return None
+    if not isinstance(element, RawDataElement):
+        return element.value
+    vr = element.VR or dictionary_vr
+    value = element.value
     if value is None:
-        return ""
-    return _text(value).strip()
+        return None
+    if vr in _ASCII_VRS:
+        decoded = value.decode("ascii", "replace")
+        if "\\" not in decoded:
+            return decoded.strip(" \0")
+        return [part.strip(" \0") for part in decoded.split("\\")]
+    code = _BINARY_VRS.get(vr)
+    if code is not None:
+        endian = "<" if element.is_little_endian else ">"
+        count = len(value) // struct.calcsize(code)
+        numbers = struct.unpack(
+            f"{endian}{count}{code}", value[: count * struct.calcsize(code)]
+        )
+        return numbers[0] if count == 1 else list(numbers)
+    return ds.get(keyword)
 
 
 def sop_class_name(uid: str) -> str:

@@ -27,6 +27,7 @@ from viewer.headers import (
     HeaderError,
     float_or_none,
     int_or_none,
+    raw,
     read_header,
     sop_class_name,
     text,
@@ -146,7 +147,8 @@ def scan(
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     raw_problems: list[tuple[str, str]] = []
-    queue = list(walk(paths, raw_problems))
+    # The same file named twice (a folder and a file in it) is read once.
+    queue = list(dict.fromkeys(walk(paths, raw_problems)))
     seen = set(queue)
     roots: dict[Location, str] = {}
     missing: set[str] = set()
@@ -230,6 +232,8 @@ class _SeriesFrames:
     first: Dataset
     frames: list[tuple[FileRef, FrameKeys]] = field(default_factory=list)
     headers: list[Header] = field(default_factory=list)
+    # Frames of multi-frame objects without per-frame positions (cine, NM).
+    cine: list[FileRef] = field(default_factory=list)
 
 
 class _TreeBuilder:
@@ -243,7 +247,7 @@ class _TreeBuilder:
 
     def add(self, header: Header, problems: list[tuple[str, str]]) -> None:
         ds = header.dataset
-        sop_uid = str(ds.get("SOPInstanceUID", ""))
+        sop_uid = text(ds, "SOPInstanceUID")
         if sop_uid and sop_uid in self.instances:
             problems.append(
                 (
@@ -256,9 +260,9 @@ class _TreeBuilder:
         if sop_uid:
             self.instances[sop_uid] = header.location.display
         patient_id = text(ds, "PatientID")
-        patient_name = text(ds, "PatientName")
-        key = patient_id or f"(no Patient ID) {patient_name}"
+        key = patient_id or f"(no Patient ID) {text(ds, 'PatientName')}"
         if key not in self.patients:
+            patient_name = text(ds, "PatientName")
             self.patients[key] = Patient(
                 patient_id=patient_id,
                 patient_name=patient_name,
@@ -280,7 +284,10 @@ class _TreeBuilder:
         series_key = (study_uid, text(ds, "SeriesInstanceUID"))
         entry = self.series.setdefault(series_key, _SeriesFrames(ds))
         entry.headers.append(header)
-        entry.frames.extend(header.frames)
+        if len(header.frames) > 1 and "PerFrameFunctionalGroupsSequence" not in ds:
+            entry.cine.extend(ref for ref, _ in header.frames)
+        else:
+            entry.frames.extend(header.frames)
 
     def build(self) -> list[Patient]:
         for (study_uid, _), entry in self.series.items():
@@ -304,7 +311,7 @@ class _TreeBuilder:
 
 def _build_series(entry: _SeriesFrames) -> list[Series]:
     ds = entry.first
-    sop_class = str(ds.get("SOPClassUID", ""))
+    sop_class = text(ds, "SOPClassUID")
     base: dict[str, Any] = dict(
         series_instance_uid=text(ds, "SeriesInstanceUID"),
         series_description=text(ds, "SeriesDescription"),
@@ -314,13 +321,31 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
         frame_of_reference_uid=text(ds, "FrameOfReferenceUID"),
         sop_class=sop_class_name(sop_class),
     )
+    number = int_or_none(raw(ds, "SeriesNumber"))
+    out: list[Series] = []
+    if entry.cine:
+        note = (
+            f"{len(entry.cine)} frames of multi-frame objects without a position per "
+            "frame (a cine loop or projections): listed, not loaded as a stack"
+        )
+        out.append(
+            Series(
+                **base,
+                series_number=number,
+                files=entry.cine,
+                notes=[note],
+                rows=int_or_none(raw(ds, "Rows")) or 0,
+                columns=int_or_none(raw(ds, "Columns")) or 0,
+            )
+        )
+    if not entry.frames and out:
+        return out
     if not entry.frames:
         files = [
             FileRef(h.location.path, h.location.member, None, _sop(h))
             for h in entry.headers
         ]
         note = f"{sop_class_name(sop_class) or 'object'}: not an image"
-        number = int_or_none(ds.get("SeriesNumber"))
         return [Series(**base, series_number=number, files=files, notes=[note])]
     refusal = _NOT_LOADABLE_CLASSES.get(sop_class, "")
     if refusal:
@@ -334,11 +359,10 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
                 rows=rows,
                 columns=columns,
                 notes=[refusal],
-                series_number=int_or_none(ds.get("SeriesNumber")),
+                series_number=int_or_none(raw(ds, "SeriesNumber")),
             )
         ]
     stacks = split(entry.frames)
-    out = []
     for stack in stacks:
         refs = [ref for ref, _ in stack.frames]
         first_ref, first_keys = stack.frames[0]
@@ -356,7 +380,7 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
         thickness = (
             max(set(thicknesses), key=thicknesses.count)
             if thicknesses
-            else float_or_none(ds.get("SliceThickness"))
+            else float_or_none(raw(ds, "SliceThickness"))
         )
         out.append(
             Series(

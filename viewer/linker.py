@@ -50,7 +50,7 @@ class Linker(QObject):
         """Derive every link from frames of reference (after a volume changes)."""
         self._links.clear()
         self.links_changed.emit()
-        self._refresh_texts()
+        self.refresh_texts()
 
     def link(self, a: Viewport, b: Viewport) -> Link:
         """The link from ``a``'s patient space to ``b``'s."""
@@ -74,7 +74,7 @@ class Linker(QObject):
         self._links[(id(a.volume), id(b.volume))] = link
         logger.info("link in force: %s", link.describe())
         self.links_changed.emit()
-        self._refresh_texts()
+        self.refresh_texts()
         self._on_scroll(a)
 
     def map_point(
@@ -99,12 +99,13 @@ class Linker(QObject):
         finally:
             self._busy = False
 
-    def _refresh_texts(self) -> None:
+    def refresh_texts(self) -> None:
+        """Say on each viewport which link ties it to another study."""
         for viewport in self.viewports:
             others = [
                 self.link(viewport, other)
                 for other in self.viewports
-                if other is not viewport and other.volume is not None
+                if other.volume is not None and other.volume is not viewport.volume
             ]
             viewport.link_text = others[0].describe() if others else ""
             viewport.update()

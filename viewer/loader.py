@@ -11,7 +11,6 @@ blocking form, for the command line, tests and worker threads.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -22,7 +21,7 @@ import numpy.typing as npt
 
 from viewer.headers import FileRef, HeaderError, read_header
 from viewer.index import Series, scan
-from viewer.pixels import DatasetCache, DecodeError, PixelFormat, decode
+from viewer.pixels import DatasetCache, DecodeError, PixelFormat, decode, read_native
 from viewer.presentation import (
     calibration,
     lut_window,
@@ -30,7 +29,7 @@ from viewer.presentation import (
     voi_luts,
     window_presets,
 )
-from viewer.stacking import POSITION_TOLERANCE_MM, slice_gaps
+from viewer.stacking import StackError, sort_along_normal
 from viewer.volume import Volume
 
 logger = logging.getLogger(__name__)
@@ -141,7 +140,12 @@ class SeriesLoader:
         self._errors: list[tuple[int, str]] = []
         self._needs_float = False
 
-        self.refs, positions, row, column, warnings = _sorted_geometry(series.files)
+        try:
+            self.refs, positions, row, column, warnings = sort_along_normal(
+                series.files
+            )
+        except StackError as error:
+            raise LoadError(str(error)) from None
         try:
             header = read_header(self.refs[0].location)
         except HeaderError as error:
@@ -160,6 +164,13 @@ class SeriesLoader:
         ]
         thickness = series.slice_thickness_mm
         warnings += series.notes
+        if "ModalityLUTSequence" in ds:
+            # Only the linear rescale is applied; no scanner in the reading
+            # workflow (CT, MR) writes a Modality LUT table (PS3.3 C.11.1).
+            warnings.append(
+                "Modality LUT Sequence (0028,3000) is not applied: values are "
+                "stored values with Rescale Slope/Intercept only"
+            )
         self._dtype = self._choose_dtype()
         shape = (len(self.refs), self._format.rows, self._format.columns)
         self.volume = Volume(
@@ -180,6 +191,8 @@ class SeriesLoader:
             warnings=tuple(dict.fromkeys(warnings)),
         )
         self._loaded = np.zeros(len(self.refs), dtype=bool)
+        self._claimed = np.zeros(len(self.refs), dtype=bool)
+        self._started = False
         self._done = 0
         self._order: list[int] = []
         self._next_index = 0
@@ -188,6 +201,9 @@ class SeriesLoader:
 
     def start(self, priority_slice: int | None = None) -> None:
         """Begin decoding, slice ``priority_slice`` first (the middle by default)."""
+        if self._started:
+            raise RuntimeError("a SeriesLoader starts once")
+        self._started = True
         self.focus(len(self.refs) // 2 if priority_slice is None else priority_slice)
         if self._workers <= 0:
             self._work()
@@ -207,7 +223,7 @@ class SeriesLoader:
         for step in range(1, count):
             order.extend(i for i in (k + step, k - step) if 0 <= i < count)
         with self._lock:
-            self._order = [i for i in order if not self._loaded[i]]
+            self._order = [i for i in order if not self._claimed[i]]
             self._next_index = 0
 
     def is_loaded(self, k: int) -> bool:
@@ -228,6 +244,8 @@ class SeriesLoader:
         LoadError
             No slice could be decoded, or the wait timed out.
         """
+        if not self._started:
+            self.start()
         for thread in self._threads:
             thread.join(timeout)
             if thread.is_alive():
@@ -246,8 +264,8 @@ class SeriesLoader:
             while self._next_index < len(self._order):
                 k = self._order[self._next_index]
                 self._next_index += 1
-                if not self._loaded[k]:
-                    self._loaded[k] = True  # claimed; unset again if it fails
+                if not self._claimed[k]:
+                    self._claimed[k] = True
                     return k
             return None
 
@@ -259,25 +277,46 @@ class SeriesLoader:
                 return
             ref = self.refs[k]
             try:
-                stored = decode(ref, self._format, self._cache)
-                fits = _rescale_into(stored, ref, voxels[k], self._check_range)
+                fits = self._decode_into(ref, voxels[k])
             except DecodeError as error:
                 with self._lock:
                     self._errors.append((k, str(error)))
-                    self._loaded[k] = False
                 continue
             if not fits:
                 with self._lock:
                     self._needs_float = True
-                    self._loaded[k] = False
                 continue
             with self._lock:
+                self._loaded[k] = True
                 self._done += 1
                 done = self._done
             if self._on_slice is not None:
                 self._on_slice(k)
             if self._progress is not None:
                 self._progress(done, len(self.refs))
+
+    def _decode_into(self, ref: FileRef, out: npt.NDArray[Any]) -> bool:
+        """Decode one frame into ``out``; False when its values overflow int16."""
+        fmt = self._format
+        direct = (
+            out.dtype == np.int16
+            and fmt.bits_allocated == 16
+            and ref.rescale_slope == 1
+            and fmt.native_fast_path(ref)
+        )
+        if not direct:
+            stored = decode(ref, fmt, self._cache)
+            return _rescale_into(stored, ref, out, self._check_range)
+        # Read straight into the volume and rescale in place: no buffer, one pass.
+        stored = read_native(ref, fmt, out)
+        intercept = int(ref.rescale_intercept)
+        if self._check_range:
+            low, high = int(stored.min()) + intercept, int(stored.max()) + intercept
+            if low < _INT16.min or high > _INT16.max:
+                return False
+        if intercept:
+            out += np.int16(intercept)
+        return True
 
     def _choose_dtype(self) -> np.dtype[Any]:
         """int16 when every rescale is integral, float32 otherwise.
@@ -352,70 +391,6 @@ def _rescale_into(
     if intercept:
         out += np.float32(intercept)
     return True
-
-
-def _sorted_geometry(
-    files: list[FileRef],
-) -> tuple[list[FileRef], np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Frames sorted along the normal, their positions, cosines and warnings."""
-    warnings: list[str] = []
-    located = [f for f in files if f.position_lps_mm and f.orientation]
-    if not located:
-        if len(files) > 1:
-            raise LoadError(
-                f"{files[0].display}: no Image Position/Orientation (Patient) "
-                "(0020,0032/0037); the images cannot be stacked"
-            )
-        warnings.append(
-            "no Image Position/Orientation (Patient): shown as a flat image; "
-            "positions are not patient coordinates"
-        )
-        return (
-            files,
-            np.zeros((1, 3)),
-            np.array([1.0, 0, 0]),
-            np.array([0, 1.0, 0]),
-            warnings,
-        )
-    if len(located) < len(files):
-        missing = next(f for f in files if not (f.position_lps_mm and f.orientation))
-        raise LoadError(
-            f"{missing.display}: Image Position/Orientation (Patient) missing while "
-            "the other images have it"
-        )
-    orientation = np.asarray(located[0].orientation, dtype=np.float64)
-    row, column = orientation[:3], orientation[3:]
-    normal = np.cross(row, column)
-    normal /= np.linalg.norm(normal)
-    positions = np.asarray([f.position_lps_mm for f in files], dtype=np.float64)
-    distances = positions @ normal
-    order = np.argsort(distances, kind="stable")
-    distances = distances[order]
-    steps = np.diff(distances)
-    if len(steps) and steps.min() < POSITION_TOLERANCE_MM:
-        k = int(np.argmin(steps))
-        raise LoadError(
-            f"{files[order[k]].display} and {files[order[k + 1]].display} lie at the "
-            f"same position ({distances[k]:.2f} mm along the normal); the stack "
-            "mixes images that belong to different stacks"
-        )
-    ordered = [files[int(i)] for i in order]
-    thicknesses = [f.slice_thickness_mm for f in ordered]
-    warnings.extend(slice_gaps(list(distances), thicknesses))
-    _check_spacing(ordered)
-    if not math.isclose(float(np.dot(row, column)), 0.0, abs_tol=1e-3):
-        warnings.append("Image Orientation (Patient) cosines are not orthogonal")
-    return ordered, positions[order], row, column, warnings
-
-
-def _check_spacing(ordered: list[FileRef]) -> None:
-    spacings = {f.pixel_spacing_mm for f in ordered}
-    if len(spacings) > 1:
-        raise LoadError(
-            f"Pixel Spacing (0028,0030) differs within the stack "
-            f"({', '.join(sorted(map(str, spacings))[:3])}); its slices cannot share "
-            "one grid"
-        )
 
 
 def _frame_groups(ds: Any, frame: int | None) -> list[Any]:

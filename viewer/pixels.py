@@ -44,6 +44,7 @@ class PixelFormat:
     bits_stored: int
     pixel_representation: int
     samples_per_pixel: int = 1
+    photometric_interpretation: str = "MONOCHROME2"
 
     @classmethod
     def from_dataset(cls, ds: Dataset) -> PixelFormat:
@@ -57,6 +58,9 @@ class PixelFormat:
                 bits_stored=int_or_none(ds.get("BitsStored")) or bits_allocated,
                 pixel_representation=int_or_none(ds.get("PixelRepresentation")) or 0,
                 samples_per_pixel=int_or_none(ds.get("SamplesPerPixel")) or 1,
+                photometric_interpretation=str(
+                    ds.get("PhotometricInterpretation", "MONOCHROME2")
+                ).strip(),
             )
         except (AttributeError, TypeError, ValueError) as error:
             raise DecodeError(
@@ -88,11 +92,20 @@ class PixelFormat:
         )
 
 
-def read_native(ref: FileRef, fmt: PixelFormat) -> npt.NDArray[Any]:
-    """Stored values of a native little-endian single-frame file, (rows, columns)."""
+def read_native(
+    ref: FileRef, fmt: PixelFormat, out: npt.NDArray[Any] | None = None
+) -> npt.NDArray[Any]:
+    """Stored values of a native little-endian single-frame file, (rows, columns).
+
+    With ``out`` (C-contiguous, of the stored type's size) the bytes land there
+    directly and ``out`` viewed as the stored type is returned.
+    """
     assert ref.pixel_data_offset is not None
     implicit = ref.transfer_syntax_uid == "1.2.840.10008.1.2"
-    buffer = np.empty((fmt.rows, fmt.columns), dtype=fmt.stored_dtype)
+    if out is None:
+        buffer = np.empty((fmt.rows, fmt.columns), dtype=fmt.stored_dtype)
+    else:
+        buffer = out.view(fmt.stored_dtype)
     with open(ref.path, "rb", buffering=0) as stream:
         stream.seek(ref.pixel_data_offset + (8 if implicit else 12))
         view = memoryview(buffer.data).cast("B")
@@ -146,6 +159,41 @@ class DatasetCache:
             self._datasets.clear()
 
 
+def _encapsulated_fast_path(ref: FileRef, fmt: PixelFormat) -> bool:
+    return (
+        ref.pixel_data_offset is not None
+        and not ref.member
+        and ref.frame is None
+        and ref.transfer_syntax_uid not in NATIVE_LITTLE_ENDIAN
+        and fmt.samples_per_pixel == 1
+    )
+
+
+def _pixel_data_value(ref: FileRef) -> bytes:
+    """The encapsulated Pixel Data value (from its Basic Offset Table item on)."""
+    assert ref.pixel_data_offset is not None
+    try:
+        with open(ref.path, "rb") as stream:
+            stream.seek(ref.pixel_data_offset + 12)  # tag, VR, reserved, length
+            return stream.read()
+    except OSError as error:
+        raise DecodeError(f"{ref.display}: cannot be read: {error}") from error
+
+
+def _decode_options(fmt: PixelFormat) -> dict[str, Any]:
+    return {
+        "rows": fmt.rows,
+        "columns": fmt.columns,
+        "samples_per_pixel": fmt.samples_per_pixel,
+        "bits_allocated": fmt.bits_allocated,
+        "bits_stored": fmt.bits_stored,
+        "pixel_representation": fmt.pixel_representation,
+        "photometric_interpretation": fmt.photometric_interpretation,
+        "number_of_frames": 1,
+        "pixel_keyword": "PixelData",
+    }
+
+
 def read_dataset(location: Location) -> Dataset:
     """A file's full data set, pixels included (read, not decoded)."""
     try:
@@ -163,16 +211,26 @@ def decode(ref: FileRef, fmt: PixelFormat, cache: DatasetCache) -> npt.NDArray[A
     """Stored values of one frame, (rows, columns), through pydicom's decoders."""
     if fmt.native_fast_path(ref):
         return read_native(ref, fmt)
-    ds = (
-        cache.get(ref.location) if ref.frame is not None else read_dataset(ref.location)
-    )
-    syntax = UID(ref.transfer_syntax_uid or str(ds.file_meta.TransferSyntaxUID))
+    source: Dataset | bytes
+    options: dict[str, Any] = {}
+    if _encapsulated_fast_path(ref, fmt):
+        # The index noted where Pixel Data starts: hand its value to the
+        # decoder without parsing the header again.
+        source = _pixel_data_value(ref)
+        options = _decode_options(fmt)
+    elif ref.frame is not None:
+        source = cache.get(ref.location)
+    else:
+        source = read_dataset(ref.location)
+    syntax = UID(ref.transfer_syntax_uid)
+    if not ref.transfer_syntax_uid and isinstance(source, Dataset):
+        syntax = UID(str(source.file_meta.TransferSyntaxUID))
     try:
         decoder = get_decoder(syntax)
         if not decoder.is_available:
             raise NotImplementedError("no decoder plugin installed")
         index = ref.frame - 1 if ref.frame is not None else None
-        array, _ = decoder.as_array(ds, index=index)
+        array, _ = decoder.as_array(source, index=index, **options)
     except NotImplementedError as error:
         raise DecodeError(
             f"{ref.display}: Transfer Syntax UID (0002,0010) {syntax} "

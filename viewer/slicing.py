@@ -48,11 +48,9 @@ class SliceSource:
             orientation = "native"
         self.volume = volume
         self.orientation = orientation
-        self._stack: Any = None
+        self._stack: _PlaneStack | None = None
         if orientation != "native":
-            from viewer import reslice
-
-            self._stack = reslice.PlaneStack(volume, _NORMALS[orientation])
+            self._stack = _PlaneStack(volume, orientation)
 
     @property
     def orientation_name(self) -> str:
@@ -66,17 +64,52 @@ class SliceSource:
         """Number of planes."""
         if self._stack is None:
             return self.volume.shape[0]
-        return int(self._stack.count)
+        return self._stack.count
 
     def plane(self, index: int) -> tuple[npt.NDArray[Any], Plane]:
         """The values and geometry of plane ``index``."""
         if self._stack is None:
             return self.volume.voxels[index], native_plane(self.volume, index)
-        values, plane = self._stack.plane(index)
-        return values, plane
+        return self._stack.plane(index)
 
     def index_of(self, point_lps_mm: npt.ArrayLike) -> int:
         """The plane nearest a patient point, clipped to the stack."""
         if self._stack is None:
             return self.volume.nearest_slice(point_lps_mm)
-        return int(self._stack.index_of(point_lps_mm))
+        return self._stack.index_of(point_lps_mm)
+
+
+class _PlaneStack:
+    """Patient-aligned planes through a volume, one finest pixel spacing apart."""
+
+    def __init__(self, volume: Volume, orientation: str) -> None:
+        self.volume = volume
+        self.orientation = orientation
+        self.normal = _NORMALS[orientation]
+        self.step_mm = float(min(volume.pixel_spacing_mm))
+        nk, nj, ni = volume.shape
+        corners = volume.to_patient(
+            [[i, j, k] for i in (0, ni - 1) for j in (0, nj - 1) for k in (0, nk - 1)]
+        )
+        along = corners @ self.normal
+        self.start_mm = float(along.min())
+        self.count = int(np.floor((along.max() - along.min()) / self.step_mm)) + 1
+
+    def position_mm(self, index: int) -> float:
+        return self.start_mm + index * self.step_mm
+
+    def plane(self, index: int) -> tuple[npt.NDArray[Any], Plane]:
+        from viewer import reslice
+
+        make = {
+            "axial": reslice.axial_plane,
+            "coronal": reslice.coronal_plane,
+            "sagittal": reslice.sagittal_plane,
+        }[self.orientation]
+        image = reslice.reslice(self.volume, make(self.volume, self.position_mm(index)))
+        return image.pixels, image.plane
+
+    def index_of(self, point_lps_mm: npt.ArrayLike) -> int:
+        along = float(np.asarray(point_lps_mm, dtype=np.float64) @ self.normal)
+        index = round((along - self.start_mm) / self.step_mm)
+        return int(np.clip(index, 0, self.count - 1))

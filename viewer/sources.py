@@ -10,7 +10,6 @@ the medium and with ISO 9660 version suffixes such as ``;1``.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import threading
@@ -42,10 +41,14 @@ class Location:
         return f"{self.path}!{self.member}" if self.member else self.path
 
     def open(self) -> BinaryIO:
-        """A seekable binary stream of the file's bytes."""
+        """A seekable binary stream of the file's bytes.
+
+        A zip member is decompressed as it is read, so reading a header only
+        decompresses the header; several members can be read at once.
+        """
         if not self.member:
             return open(self.path, "rb")
-        return io.BytesIO(read_member(self.path, self.member))
+        return zip_archive(self.path).open(self.member)  # type: ignore[return-value]
 
     def size(self) -> int:
         """Size of the file's bytes (uncompressed size for zip members)."""
@@ -62,13 +65,6 @@ def zip_archive(path: str) -> zipfile.ZipFile:
             archive = zipfile.ZipFile(path)
             _open_zips[path] = archive
         return archive
-
-
-def read_member(path: str, member: str) -> bytes:
-    """All bytes of one zip member (zipfile reads are not thread-safe per archive)."""
-    archive = zip_archive(path)
-    with _zip_lock:
-        return archive.read(member)
 
 
 def walk(

@@ -5,13 +5,16 @@ volume: a localizer beside the axial slices, several orientations, echoes, phase
 or frame types of an enhanced object, images of different sizes. :func:`split`
 separates them so that each stack has one orientation, one image size and one
 frame per position along the slice normal, and says what told them apart.
+:func:`sort_along_normal` orders a stack by position along the slice normal,
 :func:`classify_orientation` names a plane from Image Orientation (Patient)
 (PS3.3 C.7.6.2.1.1) and :func:`slice_gaps` finds missing slices.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +33,10 @@ POSITION_TOLERANCE_MM = 0.01
 # the angle between them is at least this (about 37 degrees): a tilted head CT is
 # still read as axial.
 NAMED_PLANE_MIN_COSINE = 0.8
+
+
+class StackError(ValueError):
+    """Frames that cannot form one stack; the message names a file and why."""
 
 
 @dataclass
@@ -62,8 +69,22 @@ def classify_orientation(
 
 def normal_of(orientation: Sequence[float]) -> np.ndarray:
     """Unit normal, row cosine x column cosine."""
-    normal = np.cross(np.asarray(orientation[:3]), np.asarray(orientation[3:]))
-    return np.asarray(normal / np.linalg.norm(normal), dtype=np.float64)
+    return np.asarray(_normal(tuple(orientation)), dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=64)
+def _normal(orientation: tuple[float, ...]) -> tuple[float, float, float]:
+    # Every frame of a stack shares one orientation: compute its normal once.
+    row, column = orientation[:3], orientation[3:]
+    normal = (
+        row[1] * column[2] - row[2] * column[1],
+        row[2] * column[0] - row[0] * column[2],
+        row[0] * column[1] - row[1] * column[0],
+    )
+    length = math.sqrt(sum(v * v for v in normal))
+    if length == 0.0:
+        raise StackError(f"Image Orientation (Patient) {orientation} has no normal")
+    return normal[0] / length, normal[1] / length, normal[2] / length
 
 
 def split(frames: list[tuple[FileRef, FrameKeys]]) -> list[Stack]:
@@ -190,7 +211,9 @@ def _order(ref: FileRef) -> tuple[int, int]:
 def _position_key(ref: FileRef) -> float:
     if ref.position_lps_mm is None or ref.orientation is None:
         return 0.0
-    distance = float(np.dot(normal_of(ref.orientation), ref.position_lps_mm))
+    nx, ny, nz = _normal(ref.orientation)
+    x, y, z = ref.position_lps_mm
+    distance = nx * x + ny * y + nz * z
     return round(distance / POSITION_TOLERANCE_MM) * POSITION_TOLERANCE_MM
 
 
@@ -245,3 +268,81 @@ def slice_gaps(
             f"where the others are {common:.2f} mm)"
         )
     return messages
+
+
+def sort_along_normal(
+    files: list[FileRef],
+) -> tuple[list[FileRef], np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Frames sorted along the normal, their positions, cosines and warnings.
+
+    Sorting uses the position along the slice normal only (PS3.3 C.7.6.2.1.1),
+    never Instance Number or file names. A single frame without Image Position
+    and Orientation (Patient) is placed flat at the origin, with a warning.
+
+    Raises
+    ------
+    StackError
+        Frames without position among others with it, two frames at the same
+        position, or differing pixel spacings.
+    """
+    warnings: list[str] = []
+    located = [f for f in files if f.position_lps_mm and f.orientation]
+    if not located:
+        if len(files) > 1:
+            raise StackError(
+                f"{files[0].display}: no Image Position/Orientation (Patient) "
+                "(0020,0032/0037); the images cannot be stacked"
+            )
+        warnings.append(
+            "no Image Position/Orientation (Patient): shown as a flat image; "
+            "positions are not patient coordinates"
+        )
+        return (
+            files,
+            np.zeros((1, 3)),
+            np.array([1.0, 0, 0]),
+            np.array([0, 1.0, 0]),
+            warnings,
+        )
+    if len(located) < len(files):
+        missing = next(f for f in files if not (f.position_lps_mm and f.orientation))
+        raise StackError(
+            f"{missing.display}: Image Position/Orientation (Patient) missing while "
+            "the other images have it"
+        )
+    orientation = np.asarray(located[0].orientation, dtype=np.float64)
+    row, column = orientation[:3], orientation[3:]
+    normal = np.cross(row, column)
+    normal /= np.linalg.norm(normal)
+    positions = np.asarray([f.position_lps_mm for f in files], dtype=np.float64)
+    distances = positions @ normal
+    order = np.argsort(distances, kind="stable")
+    distances = distances[order]
+    steps = np.diff(distances)
+    if len(steps) and steps.min() < POSITION_TOLERANCE_MM:
+        k = int(np.argmin(steps))
+        raise StackError(
+            f"{files[order[k]].display} and {files[order[k + 1]].display} lie at the "
+            f"same position ({distances[k]:.2f} mm along the normal); the stack "
+            "mixes images that belong to different stacks"
+        )
+    ordered = [files[int(i)] for i in order]
+    thicknesses = [f.slice_thickness_mm for f in ordered]
+    warnings.extend(slice_gaps(list(distances), thicknesses))
+    check_spacing(ordered)
+    if not math.isclose(float(np.dot(row, column)), 0.0, abs_tol=1e-3):
+        warnings.append("Image Orientation (Patient) cosines are not orthogonal")
+    return ordered, positions[order], row, column, warnings
+
+
+def check_spacing(ordered: list[FileRef]) -> None:
+    """Refuse a stack whose frames have different Pixel Spacing."""
+    spacings = {f.pixel_spacing_mm for f in ordered}
+    values = [s for s in spacings if s is not None]
+    spread = np.ptp(np.asarray(values), axis=0).max() if len(values) > 1 else 0.0
+    if None in spacings and values or spread > 1e-4:
+        raise StackError(
+            f"Pixel Spacing (0028,0030) differs within the stack "
+            f"({', '.join(sorted(map(str, spacings))[:3])}); its slices cannot share "
+            "one grid"
+        )

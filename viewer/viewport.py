@@ -20,6 +20,7 @@ import numpy.typing as npt
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFocusEvent,
     QFont,
     QImage,
     QKeyEvent,
@@ -78,6 +79,7 @@ class Viewport(QWidget):
     window_changed = Signal(float, float)
     view_changed = Signal()
     point_picked = Signal(object)  # LPS mm of a click, for "link here"
+    activated = Signal()  # the reader clicked or tabbed into this viewport
 
     def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,6 +142,10 @@ class Viewport(QWidget):
         self._index = self.source.index_of(centre)
         self._render()
         self.slice_changed.emit(self._index)
+
+    def refresh(self) -> None:
+        """Render the shown plane again (its voxels changed in place)."""
+        self._render()
 
     def presets(self) -> list[WindowPreset]:
         """The file's own window presets first, then the standard ones."""
@@ -390,7 +396,9 @@ class Viewport(QWidget):
         ]
         position = float(plane.distance_to(np.zeros(3)) * -1)
         thickness = (
-            f"  thk {info.slice_thickness_mm:g} mm" if info.slice_thickness_mm else ""
+            f"  thk {info.slice_thickness_mm:g} mm"
+            if info.slice_thickness_mm and self.source.orientation == "native"
+            else ""
         )
         top_right = [
             info.series_description or info.modality,
@@ -488,6 +496,10 @@ class Viewport(QWidget):
             self.reset_view()
         else:
             super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        self.activated.emit()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self.setFocus()

@@ -108,6 +108,12 @@ class Volume:
         ``(row spacing, column spacing)`` in the order of the DICOM attribute: the
         first is the distance between rows (along j), the second between columns
         (along i).
+    window_presets, voi_luts
+        The file's own window centre/width pairs first, then a window spanning
+        each VOI LUT of the file; the LUTs themselves in ``voi_luts``.
+    warnings
+        What the user should know about the stack: missing slices, a series
+        split into several stacks, a flat image without patient geometry.
     """
 
     voxels: npt.NDArray[Any]

@@ -96,6 +96,21 @@ def format_comparison(result: dict[str, Any], name_a: str, name_b: str) -> str:
     out.extend(_columns(table))
     out.append(f"band: single-lesion inter-reader limits of agreement, {band}")
 
+    differing = [
+        f"  {lesion['a']} at {s['timepoint']}: A {s['a'] or DASH}, B {s['b'] or DASH}"
+        for lesion in result["lesions"]
+        for s in lesion["assessments"]
+        if not s["agree"]
+    ]
+    if differing:
+        out.append("assessments that differ:")
+        out.extend(differing)
+    lost = result["unmatched_timepoints"]
+    if lost["a"] or lost["b"]:
+        out.append(
+            f"unpaired timepoints: A {', '.join(lost['a']) or DASH}; "
+            f"B {', '.join(lost['b']) or DASH}"
+        )
     unmatched = result["unmatched_lesions"]
     if unmatched["a"] or unmatched["b"]:
         out.append(

@@ -1,10 +1,10 @@
 """``nadir recist CASE.json``: the RECIST 1.1 evaluation of a case file.
 
-Prints the timepoints as columns (sum of diameters, change from baseline and nadir,
-target, non-target, new-lesion and overall responses), the response margins, the
-best overall response and the rule-check warnings; ``--json`` prints the engine's
-whole result instead. A missing or broken file gives one line naming the file and
-the field, and exit code 2.
+Reads a case file, or a measurement report (``.dcm``), and prints the timepoints as
+columns (sum of diameters, change from baseline and nadir, target, non-target,
+new-lesion and overall responses), the response margins, the best overall response
+and the rule-check warnings; ``--json`` prints the engine's whole result instead. A
+missing or broken file gives one line naming the file and the field, and exit code 2.
 """
 
 from __future__ import annotations
@@ -28,7 +28,12 @@ def add_parser(subparsers: Any) -> None:
         help="evaluate a case file by RECIST 1.1",
         description="Print the RECIST 1.1 evaluation of a nadir-case/1 file.",
     )
-    parser.add_argument("case", type=Path, metavar="CASE.json")
+    parser.add_argument(
+        "case",
+        type=Path,
+        metavar="CASE.json",
+        help="a nadir-case/1 file, or a TID 1500 measurement report (.dcm)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument(
         "--sd-min-days",
@@ -49,12 +54,12 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate the case file and print the result."""
     from app.cli import UsageError
     from measurement.recist import evaluate
-    from reporting.readings import ReadingFileError, read_case_file
+    from reporting.readings import ReadingFileError, read_case_file, read_reading
 
     if args.sd_min_days < 0:
         raise UsageError(f"--sd-min-days must be >= 0, got {args.sd_min_days}")
     try:
-        case = read_case_file(args.case)
+        case = read_reading(args.case, default=read_case_file)
     except ReadingFileError as error:
         raise UsageError(str(error)) from None
     result = evaluate(

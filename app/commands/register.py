@@ -23,12 +23,16 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         NAME,
         help="rigidly register one series onto another and print the transform",
-        description="Register MOVING_SERIES onto FIXED_SERIES (each a folder holding "
-        "one series) and print the 4x4 transform from moving to fixed patient "
-        "coordinates (LPS, mm) with the final metric.",
+        description="Register MOVING_SERIES onto FIXED_SERIES (each a folder, zip "
+        "or DICOMDIR holding one image stack) and print the 4x4 transform from "
+        "moving to fixed patient coordinates (LPS, mm) with the final metric.",
     )
-    parser.add_argument("fixed", metavar="FIXED_SERIES", type=Path)
-    parser.add_argument("moving", metavar="MOVING_SERIES", type=Path)
+    parser.add_argument(
+        "fixed", metavar="FIXED_SERIES", type=Path, help="folder or files of one series"
+    )
+    parser.add_argument(
+        "moving", metavar="MOVING_SERIES", type=Path, help="the series to move onto it"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -59,14 +63,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load(path: Path, role: str, error: type[Exception]) -> Any:
-    """The volume of the one series in ``path``."""
-    from viewer.derive import read_series
+    """The volume of the one image stack found at ``path``."""
+    from viewer.loader import LoadError, load_series
 
     if not path.exists():
         raise error(f"{role} {path} does not exist")
-    # A folder of one series is read here directly; viewer.loader.load_series will
-    # take over (and accept more kinds of paths) once it is available.
     try:
-        return read_series(path).volume
-    except ValueError as problem:
-        raise error(f"{role}: {problem}") from None
+        return load_series(path)
+    except LoadError as problem:
+        raise error(f"{role} {path}: {problem}") from None
