@@ -24,7 +24,6 @@ from pydicom.errors import InvalidDicomError
 
 from reporting import srcodes as c
 from reporting.imagegeom import GeometryError, ImagePlane, image_plane
-from reporting.readings import ReadingFileError, register_reader
 
 logger = logging.getLogger(__name__)
 
@@ -502,15 +501,3 @@ def _finish(lesion: dict[str, Any], order: list[str]) -> None:
             lesion["first_seen"] = seen[0]
     if lesion["kind"] != "target" and not lesion.get("node"):
         lesion.pop("node", None)
-
-
-def read_reading_file(path: Path) -> dict[str, Any]:
-    """:func:`read_sr` as a reader for :mod:`reporting.readings` (``.dcm`` files)."""
-    try:
-        return read_sr(path)
-    except SrReadError as error:
-        problem = str(error).removeprefix(f"{path}: ")
-        raise ReadingFileError(path, problem) from None
-
-
-register_reader(".dcm", read_reading_file)
