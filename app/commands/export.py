@@ -36,9 +36,15 @@ def add_parser(subparsers: Any) -> None:
         type=Path,
         default=[],
         metavar="PATH",
-        help="study folders or files with the measured images (with a case file)",
+        help="folders, files, DICOMDIR media or zip archives with the measured images",
     )
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR")
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="a new or empty folder for the files (never overwritten)",
+    )
     parser.add_argument("--lang", default="en", choices=("en", "de", "ru"))
     parser.add_argument(
         "--deidentify",
