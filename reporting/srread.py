@@ -310,6 +310,12 @@ def _case(
         lesion = lesions.get(key)
         if lesion is None:
             lesion = _new_lesion(g, len(lesions) + 1)
+            taken = {other["id"] for other in lesions.values()}
+            base, n = lesion["id"], 2
+            # Another tool may give several lesions one tracking identifier; the
+            # case needs distinct IDs, so later ones are numbered.
+            while lesion["id"] in taken:
+                lesion["id"], n = f"{base}-{n}", n + 1
             lesions[key] = lesion
         _add_timepoint(lesion, g, planes, library)
     tracking: dict[str, str] = {}
