@@ -296,11 +296,17 @@ def _lesion_groups(
             evaluations.append(
                 hd.sr.QualitativeEvaluation(c.MEASUREMENT_STATUS, c.status_code(m))
             )
-        numbers = _axes(m) if m is not None else []
         context = _time_point(tp, order)
         image = (m or {}).get("image")
-        if image and numbers:
+        region = None
+        if image and m is not None and _axes(m, None):
             region = _region(image, headers, f"lesion {lesion_id} at {tp_id}")
+        source = None
+        if region is not None and not isinstance(region, hd.sr.ImageRegion):
+            # A 3D region names no image; the measurement names it instead.
+            source = headers.get(str((image or {}).get("sop_uid")))
+        numbers = _axes(m, source) if m is not None else []
+        if region is not None:
             groups.append(
                 hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
                     referenced_region=region,
@@ -322,18 +328,33 @@ def _lesion_groups(
     return groups
 
 
-def _axes(m: Mapping[str, Any]) -> list[Any]:
-    """Long and short axis; a split lesion gives one long axis per fragment."""
-    numbers = [
-        hd.sr.Measurement(name=c.LONG_AXIS, value=float(v), unit=c.MILLIMETRE)
-        for v in m.get("fragments_mm") or []
-    ]
+def _axes(m: Mapping[str, Any], source: Dataset | None) -> list[Any]:
+    """Long and short axis; a split lesion gives one long axis per fragment.
+
+    ``source`` is named on each as the image measured on (TID 300), for regions
+    that do not name it themselves.
+    """
+    images = None
+    if source is not None:
+        images = [
+            hd.sr.SourceImageForMeasurement(
+                referenced_sop_class_uid=source.SOPClassUID,
+                referenced_sop_instance_uid=source.SOPInstanceUID,
+            )
+        ]
+    values = [(c.LONG_AXIS, v) for v in m.get("fragments_mm") or []]
     for key, name in (("long_mm", c.LONG_AXIS), ("short_mm", c.SHORT_AXIS)):
         if m.get(key) is not None:
-            numbers.append(
-                hd.sr.Measurement(name=name, value=float(m[key]), unit=c.MILLIMETRE)
-            )
-    return numbers
+            values.append((name, m[key]))
+    return [
+        hd.sr.Measurement(
+            name=name,
+            value=float(value),
+            unit=c.MILLIMETRE,
+            referenced_images=images,
+        )
+        for name, value in values
+    ]
 
 
 def _region(

@@ -198,6 +198,11 @@ def _group(container: Dataset) -> _Group:
             value = _num(item)
             if value is not None:
                 g.numbers.append((name, value))
+            for child in item.get("ContentSequence") or []:
+                if child.get("ValueType") == "IMAGE":
+                    uid = _image_uid(child)
+                    if uid not in g.images:
+                        g.images.append(uid)
         elif vt == "CODE":
             g.codes.append((name, _concept(item, "ConceptCodeSequence")))
         elif vt == "SCOORD":
