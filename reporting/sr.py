@@ -302,8 +302,8 @@ def _lesion_groups(
         if image and m is not None and _axes(m, None):
             region = _region(image, headers, f"lesion {lesion_id} at {tp_id}")
         source = None
-        if region is not None and not isinstance(region, hd.sr.ImageRegion):
-            # A 3D region names no image; the measurement names it instead.
+        if not isinstance(region, hd.sr.ImageRegion):
+            # A 3D region, or none, names no image; the measurement names it.
             source = headers.get(str((image or {}).get("sop_uid")))
         numbers = _axes(m, source) if m is not None else []
         if region is not None:
@@ -360,14 +360,19 @@ def _axes(m: Mapping[str, Any], source: Dataset | None) -> list[Any]:
 def _region(
     image: Mapping[str, Any], headers: Mapping[str, Dataset], where: str
 ) -> Any:
-    """SCOORD on the image when the end points lie on it, else SCOORD3D."""
-    header = headers[str(image["sop_uid"])]
+    """SCOORD on the image when the end points lie on it, else SCOORD3D; None
+    without end points."""
     points = np.asarray(image.get("points_mm") or [], dtype=np.float64).reshape(-1, 3)
+    if len(points) == 0:
+        return None
     if len(points) not in (2, 4):
         raise SrError(
             f"{where}: image.points_mm has {len(points)} points; expected two (long "
             "axis) or four (long axis, then short axis)"
         )
+    header = headers.get(str(image.get("sop_uid")))
+    if header is None:
+        return _region_in_series(image, headers, points, where)
     try:
         plane = image_plane(header, f"{where}, image {image['sop_uid']}")
     except GeometryError:
@@ -388,6 +393,36 @@ def _region(
         raise SrError(
             f"{where}: the end points are off image {image['sop_uid']} and it has no "
             "FrameOfReferenceUID, so they cannot be written in 3D either"
+        )
+    return hd.sr.ImageRegion3D(
+        graphic_type=hd.sr.GraphicTypeValues3D.POLYLINE,
+        graphic_data=points,
+        frame_of_reference_uid=frame,
+    )
+
+
+def _region_in_series(
+    image: Mapping[str, Any],
+    headers: Mapping[str, Dataset],
+    points: Any,
+    where: str,
+) -> Any:
+    """SCOORD3D for end points on a resliced plane that no image holds, in the frame
+    of reference of the series named by ``image.series_uid``."""
+    series_uid = str(image.get("series_uid") or "")
+    frame = next(
+        (
+            str(h.get("FrameOfReferenceUID", ""))
+            for h in headers.values()
+            if series_uid and str(h.get("SeriesInstanceUID", "")) == series_uid
+        ),
+        "",
+    )
+    if not frame:
+        raise SrError(
+            f"{where}: image.points_mm lie on no image (image.sop_uid is missing) and "
+            f"image.series_uid {series_uid or '(missing)'} names no source series with "
+            "a FrameOfReferenceUID, so the points cannot be placed"
         )
     return hd.sr.ImageRegion3D(
         graphic_type=hd.sr.GraphicTypeValues3D.POLYLINE,

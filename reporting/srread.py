@@ -496,7 +496,7 @@ def _image(g: _Group, planes: Mapping[str, ImagePlane]) -> dict[str, Any]:
         if g.images:
             image["sop_uid"] = g.images[0]
         return image
-    return {}
+    return {"sop_uid": g.images[0]} if g.images else {}
 
 
 def _finish(lesion: dict[str, Any], order: list[str]) -> None:
