@@ -22,6 +22,7 @@ qt_logger = logging.getLogger("qt")
 
 # Longest wait for a case to load before a screenshot is taken anyway.
 SCREENSHOT_TIMEOUT_MS = 120_000
+SCREENSHOT_SIZE = (1600, 1000)
 
 
 def _qt_message(mode: QtMsgType, _context: object, message: str) -> None:
@@ -57,6 +58,8 @@ def run_window(sources: Sequence[str | Path], screenshot: str | None = None) -> 
     window.show()
     if screenshot:
         target = Path(screenshot)
+        # A fixed size, whatever the (virtual) screen, so pictures compare.
+        window.resize(*SCREENSHOT_SIZE)
 
         def capture() -> None:
             app.processEvents()

@@ -273,7 +273,7 @@ class LesionDock(QDockWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         self.setWidget(splitter)
-        self.setMinimumWidth(500)
+        self.setMinimumWidth(320)
         session.changed.connect(self._on_change)
         self._on_change(Change("reset"))
 

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDrag, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDrag,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -57,7 +64,7 @@ class SeriesTree(QTreeWidget):
         self.setHeaderLabels(["Study / series", "Images", "Notes"])
         self.setDragEnabled(True)
         self.setColumnWidth(0, 250)
-        self.setMinimumWidth(320)
+        self.setMinimumWidth(230)
 
     def startDrag(self, supported: Qt.DropAction) -> None:  # noqa: N802
         item = self.currentItem()
@@ -98,7 +105,7 @@ class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("Nadir")
-        self.resize(1400, 860)
+        self._fit_to_screen()
         self.linker = Linker(self)
         self.viewports: list[DropViewport] = [
             DropViewport(title) for title in ("Current", "Comparison", "3", "4")
@@ -129,10 +136,21 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_toolbar()
         self.reading_session = install_reading(self)
+        self._docks_sized = False
         self.set_layout("1x2")
         self._restore_settings()
 
     # ------------------------------------------------------------ building
+
+    def _fit_to_screen(self) -> None:
+        """Start at 1680x1000, or 95% of a smaller screen."""
+        width, height = 1680, 1000
+        screen = self.screen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            width = min(width, int(available.width() * 0.95))
+            height = min(height, int(available.height() * 0.95))
+        self.resize(width, height)
 
     def _build_browser(self) -> None:
         self.browser = SeriesTree()
@@ -533,8 +551,9 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         state = store.value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        self._state_restored = isinstance(state, QByteArray) and self.restoreState(
+            state
+        )
         layout = store.value("window/layout", "1x2")
         if layout in LAYOUTS:
             self.set_layout(str(layout))
@@ -549,6 +568,17 @@ class MainWindow(QMainWindow):
             (self.window_link_action, "link/window"),
             (self.zoom_link_action, "link/zoom"),
         ]
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._docks_sized and not self._state_restored:
+            # First run: the images get the room, the docks a reading width.
+            self._docks_sized = True
+            self.resizeDocks(
+                [self.browser_dock, self.lesion_dock],  # type: ignore[attr-defined]
+                [220, max(380, self.width() // 4)],
+                Qt.Orientation.Horizontal,
+            )
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         store = settings()

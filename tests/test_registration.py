@@ -156,3 +156,30 @@ def test_cache_needs_sop_instance_uids(tmp_path):
     anonymous = small_volume(())
     with pytest.raises(ValueError, match=r"no SOP Instance UIDs \(0008,0018\)"):
         RegistrationCache(tmp_path).get(anonymous, small_volume(("1",)))
+
+
+@pytest.mark.parametrize("stack", ["axial", "tilted", "non-uniform"])
+def test_images_for_registration_keep_the_true_patient_geometry(stack):
+    from tests.test_reslice import STACKS, field, strictly_inside
+    from viewer.registration import simpleitk, volume_to_image
+
+    volume = STACKS[stack]()
+    image = volume_to_image(volume)
+    values = simpleitk().GetArrayFromImage(image)
+
+    direction = np.asarray(image.GetDirection()).reshape(3, 3)
+    np.testing.assert_allclose(direction.T @ direction, np.eye(3), atol=1e-9)
+    kk, jj, ii = np.meshgrid(*(np.arange(n) for n in values.shape), indexing="ij")
+    index = np.stack([ii, jj, kk], axis=-1) * np.asarray(image.GetSpacing())
+    points = np.asarray(image.GetOrigin()) + index @ direction.T
+    inside = strictly_inside(volume, points)
+    assert inside.sum() > 1000
+    np.testing.assert_allclose(values[inside], field(points[inside]), atol=1e-3)
+
+
+def test_single_slices_are_refused_with_a_reason():
+    slab = small_volume(("1.1", "1.2"))
+    with pytest.raises(
+        ValueError, match=r"the moving series is 2 x 2 x 2 voxels.*link"
+    ):
+        register_rigid(phantom_volume((8, 16, 16), (8.0, 8.0, 8.0)), slab)

@@ -112,8 +112,6 @@ def derive_prior(
         The files written and ``truth_derived_to_source``: for a point ``p`` of the
         derived study, ``truth @ p`` is the same anatomy in the source.
     """
-    sitk = simpleitk()
-
     output_folder = Path(output_folder)
     _check_output(Path(source_folder), output_folder)
     volume = load_series(source_folder)
@@ -122,19 +120,10 @@ def derive_prior(
     centre = volume.to_patient([(ni - 1) / 2, (nj - 1) / 2, (nk - 1) / 2])
     truth = rigid_matrix(angles_deg, translation_mm, centre)
 
-    image = sitk.Cast(volume_to_image(volume), sitk.sitkFloat32)
-    transform = sitk.AffineTransform(3)
-    transform.SetMatrix(tuple(float(v) for v in truth[:3, :3].ravel()))
-    transform.SetTranslation(tuple(float(v) for v in truth[:3, 3]))
-    fill = float(np.min(volume.voxels))
-    moved = sitk.Resample(image, image, transform, sitk.sitkLinear, fill)
-    voxels = np.round(sitk.GetArrayFromImage(moved))
-    if np.issubdtype(volume.voxels.dtype, np.integer):
-        voxels = voxels.astype(volume.voxels.dtype)
-
-    origin = np.asarray(image.GetOrigin(), dtype=np.float64)
-    step = float(image.GetSpacing()[2])
-    positions = origin + np.outer(np.arange(voxels.shape[0]) * step, volume.normal)
+    voxels, origin, spacing = _moved(volume, truth)
+    positions = origin + np.outer(
+        np.arange(voxels.shape[0]) * spacing[2], volume.normal
+    )
     uids = _NewUids.make(voxels.shape[0])
     source_date = _parse_date(str(headers[0].get("StudyDate", "")))
     study_date = _months_before(source_date, months_earlier).strftime("%Y%m%d")
@@ -160,7 +149,7 @@ def derive_prior(
         positions,
         volume.row_cosine,
         volume.column_cosine,
-        (float(image.GetSpacing()[1]), float(image.GetSpacing()[0])),
+        (spacing[1], spacing[0]),
         frame_of_reference_uid=uids.frame_of_reference,
         sop_instance_uids=uids.sop_instances,
     )
@@ -216,6 +205,30 @@ class _NewUids:
             generate_uid(),
             tuple(generate_uid() for _ in range(count)),
         )
+
+
+def _moved(
+    volume: Volume, truth: FloatArray
+) -> tuple[npt.NDArray[Any], FloatArray, tuple[float, float, float]]:
+    """Voxels showing, at each point p, the source at ``truth @ p``.
+
+    Returns the voxels on the volume's own (or uniform) grid, its origin and its
+    spacing along i, j, k.
+    """
+    sitk = simpleitk()
+
+    image = sitk.Cast(volume_to_image(volume), sitk.sitkFloat32)
+    transform = sitk.AffineTransform(3)
+    transform.SetMatrix(tuple(float(v) for v in truth[:3, :3].ravel()))
+    transform.SetTranslation(tuple(float(v) for v in truth[:3, 3]))
+    fill = float(np.min(volume.voxels))
+    moved = sitk.Resample(image, image, transform, sitk.sitkLinear, fill)
+    voxels = np.round(sitk.GetArrayFromImage(moved))
+    if np.issubdtype(volume.voxels.dtype, np.integer):
+        voxels = voxels.astype(volume.voxels.dtype)
+    spacing = tuple(float(v) for v in image.GetSpacing())
+    origin = np.asarray(image.GetOrigin(), dtype=np.float64)
+    return voxels, origin, (spacing[0], spacing[1], spacing[2])
 
 
 def _headers(folder: Path, volume: Volume) -> list[Dataset]:

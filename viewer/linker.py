@@ -107,7 +107,7 @@ class Linker(QObject):
                 for other in self.viewports
                 if other.volume is not None and other.volume is not viewport.volume
             ]
-            viewport.link_text = others[0].describe() if others else ""
+            viewport.link_text = others[0].short() if others else ""
             viewport.update()
 
     def _on_scroll(self, source: Viewport) -> None:

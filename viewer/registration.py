@@ -2,10 +2,12 @@
 
 Studies that do not share a Frame of Reference (PS3.3 C.7.4.1) have no common
 patient coordinates, so the viewer links them through a rigid transform found by
-SimpleITK: Mattes mutual information, an Euler (rotation plus translation)
-transform started from the centres of mass of the two bodies, and regular-step
-gradient descent on two shrunken copies of each image (coarse, then finer). The
-result maps MOVING patient coordinates (LPS, mm) to FIXED ones.
+SimpleITK: Mattes mutual information sampled at random inside the fixed body (an
+Otsu mask with what each slice encloses, lungs included), an Euler (rotation plus
+translation) transform started from the centres of mass of the two bodies, and
+regular-step gradient descent on two block-averaged copies of each image (about 3
+mm, then 1.5 mm voxels). The result maps MOVING patient coordinates (LPS, mm) to
+FIXED ones.
 
 The work is plain functions that run on any thread: ``progress`` receives a
 fraction 0..1 and setting ``cancel`` (a :class:`threading.Event`) stops the
@@ -15,10 +17,11 @@ both series.
 
 SimpleITK images are built with the volume's true origin, spacing and direction.
 A tilted stack (slices sheared along the normal) or one with non-uniform slice
-spacing has no such grid, so it is first resampled, in the same patient space, onto
-a uniform grid along its row, column and normal directions (trilinear, through
-:meth:`Volume.from_patient`); the transform is unaffected because both grids share
-patient coordinates.
+spacing is first resampled, in the same patient space, onto a uniform grid along
+its row, column and normal directions: the tilted one by SimpleITK from its exact
+sheared grid, the non-uniform one trilinearly through :meth:`Volume.from_patient`
+(no single matrix describes it). The transform is unaffected because both grids
+share patient coordinates.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ SitkTransform = Any
 
 # Bumped whenever the method changes, so cached results of an older method are
 # recomputed rather than trusted.
-METHOD = "rigid-mattes-v1"
+METHOD = "rigid-mattes-v2"
 
 # Voxel size (mm) aimed for at each level; the shrink factor per axis is this over
 # the voxel size, rounded, at least 1 (for 0.7 x 0.7 x 2.5 mm: 4x4x1, then 2x2x1).
@@ -66,6 +69,8 @@ RANDOM_SEED = 20261204
 # Tilted stacks whose slice vector leans this far (mm per slice) from the normal are
 # resampled before registration.
 _SHEAR_TOLERANCE_MM = 1e-3
+# Fewer voxels than this along an axis leave nothing to register in that direction.
+_MIN_VOXELS_PER_AXIS = 4
 
 
 class RegistrationCancelled(Exception):
@@ -166,27 +171,39 @@ def register_rigid(
     ------
     RegistrationCancelled
         When ``cancel`` was set.
+    ValueError
+        When a series is too thin to register (fewer than 4 voxels on an axis).
     """
     sitk = simpleitk()
 
+    for role, volume in (("fixed", fixed), ("moving", moving)):
+        if min(volume.shape) < _MIN_VOXELS_PER_AXIS:
+            raise ValueError(
+                f"the {role} series is {volume.shape[2]} x {volume.shape[1]} x "
+                f"{volume.shape[0]} voxels; a rigid registration needs at least "
+                f"{_MIN_VOXELS_PER_AXIS} along each axis (a volume, not single "
+                "slices); link the studies with 'link here' instead"
+            )
     started = time.perf_counter()
     report = progress or (lambda fraction: None)
     stop = cancel or threading.Event()
     report(0.0)
 
-    fixed_levels = _pyramid(volume_to_image(fixed))
+    # A stack that must be resampled is resampled no finer than the finest level.
+    finest_mm = LEVEL_TARGET_SPACING_MM[-1]
+    fixed_levels = _pyramid(volume_to_image(fixed, finest_mm))
     _check(stop)
-    moving_levels = _pyramid(volume_to_image(moving))
+    moving_levels = _pyramid(volume_to_image(moving, finest_mm))
     _check(stop)
 
     levels = len(LEVEL_TARGET_SPACING_MM)
-    transform = sitk.Euler3DTransform()
+    transform: SitkTransform = None
     iterations = 0
     metric_value = 0.0
     for level in range(levels):
         fixed_level, moving_level = fixed_levels[level], moving_levels[level]
         fixed_body = _body_mask(fixed_level)
-        if level == 0:
+        if transform is None:
             transform = _initial_transform(fixed_body, _body_mask(moving_level))
         _check(stop)
         method = _method(level, fixed_level, _sampling_mask(fixed_body), transform)
@@ -198,19 +215,9 @@ def register_rigid(
                 method.StopRegistration()
 
         method.AddCommand(sitk.sitkIterationEvent, on_iteration)
-        level_started = time.perf_counter()
-        method.Execute(fixed_level, moving_level)
+        level_iterations, metric_value = _execute(method, fixed_level, moving_level)
         _check(stop)
-        iterations += int(method.GetOptimizerIteration())
-        metric_value = float(method.GetMetricValue())
-        logger.debug(
-            "registration level %d: %d iterations in %.2f s, metric %.5f, %s",
-            level,
-            method.GetOptimizerIteration(),
-            time.perf_counter() - level_started,
-            metric_value,
-            method.GetOptimizerStopConditionDescription(),
-        )
+        iterations += level_iterations
 
     matrix_fixed_to_moving = euler_to_matrix(transform)
     elapsed = time.perf_counter() - started
@@ -229,23 +236,67 @@ def register_rigid(
     )
 
 
-def volume_to_image(volume: Volume) -> SitkImage:
+def volume_to_image(volume: Volume, min_spacing_mm: float = 0.0) -> SitkImage:
     """A SimpleITK image of ``volume`` in its patient space (LPS, mm).
 
     Uniform, untilted stacks keep their own grid; others are resampled onto a
-    uniform grid along the row, column and normal directions (see module notes).
-    The voxel array is copied, so the image does not depend on ``volume`` staying
-    alive.
+    uniform grid along the row, column and normal directions (see module notes),
+    with voxels no smaller than ``min_spacing_mm`` along any axis: a tilted stack
+    by SimpleITK from its exact sheared grid, a non-uniform one with numpy through
+    :meth:`Volume.from_patient`. The voxels are copied, so the image does not
+    depend on ``volume`` staying alive.
     """
     sitk = simpleitk()
 
-    voxels, origin, spacing = _regular_grid(volume)
-    image = sitk.GetImageFromArray(np.ascontiguousarray(voxels))
-    image.SetOrigin(tuple(float(v) for v in origin))
-    image.SetSpacing(tuple(float(v) for v in spacing))
+    step_vector = volume.slice_vector_lps_mm
+    step = float(np.linalg.norm(step_vector))
+    sheared = (
+        np.linalg.norm(step_vector - (step_vector @ volume.normal) * volume.normal)
+        > _SHEAR_TOLERANCE_MM
+    )
+    if volume.is_uniform:
+        di, dj, _ = volume.spacing_ijk_mm
+        stack = _image(
+            volume.voxels,
+            volume.slice_positions_lps_mm[0],
+            (di, dj, step),
+            (volume.row_cosine, volume.column_cosine, step_vector / step),
+        )
+        if not sheared:
+            return stack
+
+    origin, spacing, counts = _orthogonal_grid(volume, min_spacing_mm)
     axes = (volume.row_cosine, volume.column_cosine, volume.normal)
-    image.SetDirection(tuple(float(v) for v in np.column_stack(axes).ravel()))
-    return image
+    fill = float(np.min(volume.voxels))
+    logger.debug(
+        "resampling a %s stack onto a uniform %s grid",
+        "tilted" if volume.is_uniform else "non-uniform",
+        tuple(int(c) for c in counts[::-1]),
+    )
+    if volume.is_uniform:
+        resampler = sitk.ResampleImageFilter()
+        resampler.SetOutputOrigin(tuple(float(v) for v in origin))
+        resampler.SetOutputSpacing(spacing)
+        resampler.SetOutputDirection(
+            tuple(float(v) for v in np.column_stack(axes).ravel())
+        )
+        resampler.SetSize(counts)
+        resampler.SetInterpolator(sitk.sitkLinear)
+        resampler.SetDefaultPixelValue(fill)
+        resampler.SetOutputPixelType(sitk.sitkFloat32)
+        return resampler.Execute(stack)
+
+    grid = np.empty((counts[2], counts[1], counts[0]), dtype=np.float32)
+    ii, jj = np.meshgrid(np.arange(counts[0]), np.arange(counts[1]), indexing="xy")
+    in_plane = (
+        origin
+        + (ii[..., None] * spacing[0]) * axes[0]
+        + (jj[..., None] * spacing[1]) * axes[1]
+    )
+    for k in range(counts[2]):
+        points = in_plane + (k * spacing[2]) * axes[2]
+        grid[k] = sample_patient(volume, points, fill)
+    return _image(grid, origin, spacing, axes)
 
 
 def euler_to_matrix(transform: SitkTransform) -> FloatArray:
@@ -343,19 +394,32 @@ def _apply(matrix: FloatArray, points_lps_mm: npt.ArrayLike) -> FloatArray:
     return np.asarray(points @ matrix[:3, :3].T + matrix[:3, 3], dtype=np.float64)
 
 
-def _regular_grid(
-    volume: Volume,
-) -> tuple[npt.NDArray[Any], FloatArray, tuple[float, float, float]]:
-    """Voxels on a uniform grid along row, column and normal, with origin, spacing."""
-    di, dj, _ = volume.spacing_ijk_mm
-    step_vector = volume.slice_vector_lps_mm
-    step = float(step_vector @ volume.normal)
-    sheared = np.linalg.norm(step_vector - step * volume.normal) > _SHEAR_TOLERANCE_MM
-    if volume.is_uniform and not sheared:
-        origin = volume.slice_positions_lps_mm[0]
-        return volume.voxels, origin, (di, dj, step)
+def _image(
+    voxels: npt.NDArray[Any],
+    origin: FloatArray,
+    spacing: tuple[float, float, float],
+    axes: tuple[FloatArray, FloatArray, FloatArray],
+) -> SitkImage:
+    """A SimpleITK image of a (k, j, i) array; ``axes`` are the i, j, k directions."""
+    sitk = simpleitk()
 
+    image = sitk.GetImageFromArray(np.ascontiguousarray(voxels))
+    image.SetOrigin(tuple(float(v) for v in origin))
+    image.SetSpacing(tuple(float(v) for v in spacing))
+    image.SetDirection(tuple(float(v) for v in np.column_stack(axes).ravel()))
+    return image
+
+
+def _orthogonal_grid(
+    volume: Volume, min_spacing_mm: float
+) -> tuple[FloatArray, tuple[float, float, float], tuple[int, int, int]]:
+    """Origin, spacing and size (i, j, k) of a grid along row, column and normal.
+
+    It covers every voxel centre of ``volume``; its slice step is the finest step
+    of the stack, so the thinnest part keeps its detail.
+    """
     nk, nj, ni = volume.shape
+    di, dj, _ = volume.spacing_ijk_mm
     corners = np.array(
         [[i, j, k] for i in (0, ni - 1) for j in (0, nj - 1) for k in (0, nk - 1)],
         dtype=np.float64,
@@ -363,29 +427,14 @@ def _regular_grid(
     axes = np.stack([volume.row_cosine, volume.column_cosine, volume.normal])
     extent = volume.to_patient(corners) @ axes.T
     low, high = extent.min(axis=0), extent.max(axis=0)
-    # The finest slice step keeps the detail of the thinnest part of the stack.
-    finest = float(np.min(volume.slice_steps_mm)) if nk > 1 else step
-    spacing = np.array([di, dj, min(step, finest)])
+    finest = float(np.min(volume.slice_steps_mm)) if nk > 1 else volume.slice_step_mm
+    spacing = np.maximum([di, dj, finest], min_spacing_mm)
     counts = np.floor((high - low) / spacing + 1e-6).astype(int) + 1
-    origin = low @ axes
-    logger.debug(
-        "resampling a %s stack onto a uniform %s grid for registration",
-        "tilted" if sheared else "non-uniform",
-        tuple(int(c) for c in counts[::-1]),
+    return (
+        np.asarray(low @ axes, dtype=np.float64),
+        (float(spacing[0]), float(spacing[1]), float(spacing[2])),
+        (int(counts[0]), int(counts[1]), int(counts[2])),
     )
-
-    fill = float(np.min(volume.voxels))
-    grid = np.empty((counts[2], counts[1], counts[0]), dtype=np.float32)
-    ii, jj = np.meshgrid(np.arange(counts[0]), np.arange(counts[1]), indexing="xy")
-    in_plane = (
-        origin
-        + (ii[..., None] * spacing[0]) * axes[0]
-        + (jj[..., None] * spacing[1]) * axes[1]
-    )
-    for k in range(counts[2]):
-        points = in_plane + (k * spacing[2]) * axes[2]
-        grid[k] = sample_patient(volume, points, fill)
-    return grid, origin, (float(spacing[0]), float(spacing[1]), float(spacing[2]))
 
 
 def _pyramid(image: SitkImage) -> list[SitkImage]:
@@ -400,8 +449,11 @@ def _shrink(image: SitkImage, target_spacing_mm: float) -> SitkImage:
     """A block-averaged copy of ``image`` with voxels near ``target_spacing_mm``."""
     sitk = simpleitk()
 
-    spacings = image.GetSpacing()
-    factors = [max(1, int(round(target_spacing_mm / s))) for s in spacings]
+    spacings, sizes = image.GetSpacing(), image.GetSize()
+    factors = [
+        max(1, min(int(round(target_spacing_mm / s)), n // 2))
+        for s, n in zip(spacings, sizes, strict=True)
+    ]
     shrunk = sitk.Cast(sitk.BinShrink(image, factors), sitk.sitkFloat32)
     return shrunk
 
@@ -444,6 +496,22 @@ def _initial_transform(fixed_mask: SitkImage, moving_mask: SitkImage) -> Any:
         sitk.CenteredTransformInitializerFilter.MOMENTS,
     )
     return sitk.Euler3DTransform(initial)
+
+
+def _execute(method: Any, fixed: SitkImage, moving: SitkImage) -> tuple[int, float]:
+    """Run one level; returns its iterations and final metric value."""
+    started = time.perf_counter()
+    method.Execute(fixed, moving)
+    iterations = int(method.GetOptimizerIteration())
+    metric_value = float(method.GetMetricValue())
+    logger.debug(
+        "registration level: %d iterations in %.2f s, metric %.5f, %s",
+        iterations,
+        time.perf_counter() - started,
+        metric_value,
+        method.GetOptimizerStopConditionDescription(),
+    )
+    return iterations, metric_value
 
 
 def _method(level: int, fixed: SitkImage, mask: SitkImage, transform: Any) -> Any:

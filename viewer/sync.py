@@ -60,6 +60,15 @@ class Link:
         }.get(self.kind, self.kind)
         return f"{text}: {self.detail}" if self.detail else text
 
+    def short(self) -> str:
+        """A few words for a viewport's corner."""
+        return {
+            FRAME_OF_REFERENCE: "Link: same frame",
+            REGISTRATION: "Link: registered",
+            MANUAL: "Link: set here",
+            UNLINKED: "Not linked",
+        }.get(self.kind, self.kind)
+
 
 def frame_of_reference_link() -> Link:
     """Identity: both series share one patient coordinate system."""

@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 OVERLAY_COLOUR = QColor(235, 220, 120)
 CROSSHAIR_COLOUR = QColor(80, 200, 255)
+TEXT_VEIL = QColor(0, 0, 0, 150)
 
 
 @dataclass
@@ -415,12 +416,14 @@ class Viewport(QWidget):
             bottom_left.append(f"Uncalibrated: {plane.calibration.note}")
         bottom_right = [self.link_text] if self.link_text else []
         flags = Qt.AlignmentFlag
-        painter.drawText(area, flags.AlignLeft | flags.AlignTop, _lines(top_left))
-        painter.drawText(area, flags.AlignRight | flags.AlignTop, _lines(top_right))
-        painter.drawText(area, flags.AlignLeft | flags.AlignBottom, _lines(bottom_left))
-        painter.drawText(
-            area, flags.AlignRight | flags.AlignBottom, _lines(bottom_right)
+        corners = (
+            (flags.AlignLeft | flags.AlignTop, top_left),
+            (flags.AlignRight | flags.AlignTop, top_right),
+            (flags.AlignLeft | flags.AlignBottom, bottom_left),
+            (flags.AlignRight | flags.AlignBottom, bottom_right),
         )
+        for alignment, lines in corners:
+            _shadowed_text(painter, area, alignment, _lines(lines))
 
     def _paint_orientation(self, painter: QPainter) -> None:
         plane = self._plane
@@ -433,15 +436,15 @@ class Viewport(QWidget):
         bottom = render.orientation_label(plane.y_axis)
         top = render.orientation_label(-plane.y_axis)
         box = 24
-        flags = Qt.AlignmentFlag.AlignCenter
-        painter.drawText(QRectF(2, height / 2 - box / 2, box, box), flags, left)
-        painter.drawText(
-            QRectF(width - box - 2, height / 2 - box / 2, box, box), flags, right
-        )
-        painter.drawText(QRectF(width / 2 - box / 2, 40, box, box), flags, top)
-        painter.drawText(
-            QRectF(width / 2 - box / 2, height - box - 40, box, box), flags, bottom
-        )
+        centre = Qt.AlignmentFlag.AlignCenter
+        middle_y, middle_x = height / 2 - box / 2, width / 2 - box / 2
+        for rect, letters in (
+            (QRectF(2, middle_y, box, box), left),
+            (QRectF(width - box - 2, middle_y, box, box), right),
+            (QRectF(middle_x, 40, box, box), top),
+            (QRectF(middle_x, height - box - 40, box, box), bottom),
+        ):
+            _shadowed_text(painter, rect, centre, letters)
 
     def _paint_scale_bar(self, painter: QPainter) -> None:
         plane = self._plane
@@ -557,6 +560,17 @@ class Viewport(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
         self.update()
+
+
+def _shadowed_text(
+    painter: QPainter, rect: QRectF, alignment: Qt.AlignmentFlag, text: str
+) -> None:
+    """Overlay text on a dark veil, readable on white bone and on black air."""
+    if not text:
+        return
+    bounds = painter.boundingRect(rect, alignment, text).adjusted(-3, -1, 3, 1)
+    painter.fillRect(bounds, TEXT_VEIL)
+    painter.drawText(rect, alignment, text)
 
 
 def _lines(parts: list[str]) -> str:
