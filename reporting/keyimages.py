@@ -59,6 +59,8 @@ class KeyImage:
     sop_uid: str
     timepoint: str
     calipers: list[Caliper] = field(default_factory=list)
+    # The organ of the first lesion measured here, which picks the window preset.
+    organ: str = ""
 
 
 def key_images(
@@ -90,7 +92,9 @@ def key_images(
                 continue
             pixels = plane.to_pixel(np.asarray(image["points_mm"], dtype=np.float64))
             text = _caliper_label(lesion, m, lang, locale)
-            entry = found.setdefault(uid, KeyImage(uid, tp))
+            entry = found.setdefault(
+                uid, KeyImage(uid, tp, organ=str(lesion.get("organ", "")))
+            )
             # two end points: the long axis; four: the long axis, then the short
             for first in range(0, len(pixels) - 1, 2):
                 entry.calipers.append(
@@ -140,16 +144,39 @@ def modality_pixels(ds: Dataset, where: str) -> npt.NDArray[np.float64]:
     return array * slope + intercept
 
 
-def default_window(ds: Dataset, pixels: npt.NDArray[np.float64]) -> tuple[float, float]:
-    """Window centre and width: the header's first, else the 1st-99th percentile."""
-    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
-    if center is not None and width is not None:
-        c = center[0] if isinstance(center, pydicom.multival.MultiValue) else center
-        w = width[0] if isinstance(width, pydicom.multival.MultiValue) else width
-        if float(w) > 0:
-            return float(c), float(w)
+def default_window(
+    ds: Dataset, pixels: npt.NDArray[np.float64], organ: str = ""
+) -> tuple[float, float]:
+    """Window centre and width (PS3.3 C.11.2.1.2): the header's preset named after
+    the organ (a lung lesion in the LUNG window), else its first, else the 1st to
+    99th percentile of the pixels."""
+    centers = _values(ds.get("WindowCenter"))
+    widths = _values(ds.get("WindowWidth"))
+    names = [str(n).upper() for n in _values(ds.get("WindowCenterWidthExplanation"))]
+    presets = [(c, w) for c, w in zip(centers, widths, strict=False) if w > 0]
+    wanted = _PRESET_FOR_ORGAN.get(organ.strip().lower())
+    if wanted is not None and wanted in names[: len(presets)]:
+        return presets[names.index(wanted)]
+    if presets:
+        return presets[0]
     low, high = np.percentile(pixels, [1, 99])
     return float((low + high) / 2), float(max(high - low, 1.0))
+
+
+_PRESET_FOR_ORGAN = {"lung": "LUNG", "bone": "BONE", "liver": "LIVER"}
+
+
+def _values(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    items = list(value) if isinstance(value, pydicom.multival.MultiValue) else [value]
+    out: list[Any] = []
+    for item in items:
+        try:
+            out.append(float(item))
+        except (TypeError, ValueError):
+            out.append(item)
+    return out
 
 
 def windowed(
@@ -157,7 +184,7 @@ def windowed(
 ) -> npt.NDArray[np.uint8]:
     """8-bit grey levels through a linear window (PS3.3 C.11.2.1.2.1)."""
     scaled = ((pixels - (center - 0.5)) / max(width - 1.0, 1.0) + 0.5) * 255.0
-    grey = np.clip(scaled, 0, 255).astype(np.uint8)
+    grey = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
     return np.asarray(255 - grey if invert else grey, dtype=np.uint8)
 
 
@@ -203,9 +230,10 @@ def render_file(
     calipers: Sequence[Caliper],
     size_px: int = DEFAULT_SIZE_PX,
     caption: str = "",
+    organ: str = "",
 ) -> tuple[QImage, Dataset]:
     """Read an image file (or zip member) and render it (see
-    :func:`render_key_image`)."""
+    :func:`render_key_image`) in the window for ``organ``."""
     location = source if isinstance(source, Location) else Location(str(source))
     try:
         ds = read_dataset(location)
@@ -214,7 +242,7 @@ def render_file(
             f"{location.display}: cannot be read as DICOM ({error})"
         ) from error
     pixels = modality_pixels(ds, location.display)
-    center, width = default_window(ds, pixels)
+    center, width = default_window(ds, pixels, organ)
     invert = str(ds.get("PhotometricInterpretation", "")) == "MONOCHROME1"
     grey = windowed(pixels, center, width, invert)
     return render_key_image(grey, calipers, size_px, caption), ds
