@@ -38,11 +38,12 @@ from PySide6.QtWidgets import (
 )
 
 from app import paths, workers
+from app.export_action import install_export
 from app.reading_session import install_reading
 from viewer.hanging import hang
 from viewer.linker import Linker
 from viewer.sync import registration_link
-from viewer.viewport import Viewport
+from viewer.viewport import Bindings, Viewport
 from viewer.volume import Volume
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self._grid_host)
         self.scan_result: Any = None
         self.patient: Any = None
+        self.opened_paths: list[Path] = []
+        self.last_export: Any = None
         self.patient_index = 0
         self._comparison_indices: list[int] = []
         self.series_by_key: dict[str, Any] = {}
@@ -136,6 +139,7 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_toolbar()
         self.reading_session = install_reading(self)
+        self.export_action = install_export(self)
         self._docks_sized = False
         self.set_layout("1x2")
         self._restore_settings()
@@ -254,8 +258,14 @@ class MainWindow(QMainWindow):
             self.viewports[2:], ("coronal", "sagittal"), strict=True
         ):
             if viewport.volume is None:
+                viewport.title = f"{self.viewports[0].title} {orientation}"
                 viewport.set_volume(current, orientation)
-                viewport.show_point(self.viewports[0].centre_lps_mm())
+                crosshair = self.viewports[0].crosshair_lps_mm
+                viewport.show_point(
+                    crosshair
+                    if crosshair is not None
+                    else self.viewports[0].centre_lps_mm()
+                )
         self.linker.refresh_texts()
 
     def active_viewport(self) -> Viewport:
@@ -285,6 +295,7 @@ class MainWindow(QMainWindow):
         from viewer import scan
 
         names = [str(source) for source in sources]
+        self.opened_paths = [Path(name) for name in names]
         self.statusBar().showMessage("Indexing…")
         self.progress.show()
         workers.submit(
@@ -561,6 +572,9 @@ class MainWindow(QMainWindow):
             value = store.value(key)
             if value is not None:
                 action.setChecked(str(value).lower() == "true")
+        bindings = read_bindings(store)
+        for viewport in self.viewports:
+            viewport.bindings = bindings
 
     def _link_settings(self) -> list[tuple[QAction, str]]:
         return [
@@ -591,6 +605,37 @@ class MainWindow(QMainWindow):
         if self._registration_job is not None:
             self._registration_job.cancel.set()
         super().closeEvent(event)
+
+
+BUTTONS = {
+    "left": Qt.MouseButton.LeftButton,
+    "right": Qt.MouseButton.RightButton,
+    "middle": Qt.MouseButton.MiddleButton,
+}
+
+
+def read_bindings(store: QSettings) -> Bindings:
+    """The reader's mouse conventions from settings (``[input]`` in settings.ini).
+
+    ``window``, ``zoom`` and ``pan`` name a button (left, right, middle);
+    ``wheel`` is ``next`` when turning the wheel away moves to the next slice, else
+    ``previous``. Unknown values keep the defaults, with a warning in the log.
+    """
+    bindings = Bindings()
+    for name in ("window", "zoom", "pan"):
+        value = str(store.value(f"input/{name}", "") or "").lower()
+        if value in BUTTONS:
+            setattr(bindings, f"{name}_button", BUTTONS[value])
+        elif value:
+            logger.warning(
+                "settings input/%s=%r is not left, right or middle", name, value
+            )
+    wheel = str(store.value("input/wheel", "") or "").lower()
+    if wheel in ("next", "previous"):
+        bindings.wheel_direction = 1 if wheel == "next" else -1
+    elif wheel:
+        logger.warning("settings input/wheel=%r is not next or previous", wheel)
+    return bindings
 
 
 def _series_key(patient_index: int, study_index: int, series_index: int) -> str:

@@ -191,15 +191,13 @@ def test_lidc_with_a_derived_prior_measured_exported_and_reopened(
     assert table.timepoint_evaluation(current_tp)["target"] == "SD"
     window.grab().save(str(tmp_path / "lidc-measured.png"))
 
-    # Export: SR and key objects that validate, and the PDF.
-    from measurement.recist import evaluate
-    from reporting.export import export_reading
+    # Export from the window: SR and key objects that validate, and the PDF.
+    from app.export_action import ExportChoices, export
 
     case = window.reading_session.reading.to_case()
     out = tmp_path / "export"
-    result = export_reading(
-        case, [LIDC, tmp_path / "prior"], out, evaluation=evaluate(case)
-    )
+    export(window, ExportChoices(out, lang="en", impression="Stable disease."))
+    result = window.last_export
     written = sorted(p.name for p in out.rglob("*") if p.is_file())
     assert any(name.endswith(".pdf") for name in written), written
     dicom = sorted((out / "dicom").glob("*.dcm"))

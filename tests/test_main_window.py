@@ -86,3 +86,29 @@ def test_2x2_shows_coronal_and_sagittal_tied_by_the_crosshair(window, qtbot):
     # the coronal plane now passes through y = -20 and the sagittal through x = 10
     assert abs(coronal.plane.origin_lps_mm[1] - -20.0) <= 1.0
     assert abs(sagittal.plane.origin_lps_mm[0] - 10.0) <= 1.0
+
+
+def test_scrolling_a_reformat_leaves_the_axial_in_place(window):
+    window.show_volumes(ball_volume(), ball_volume(study_date="20251001"))
+    window.set_layout("2x2")
+    axial, comparison, coronal, _ = window.viewports
+    axial.set_slice(7)
+    before = (axial.slice_index, comparison.slice_index)
+    coronal.scroll(5)
+    assert (axial.slice_index, comparison.slice_index) == before
+    assert coronal.title == "Current coronal"
+
+
+def test_mouse_conventions_come_from_settings(qtbot, private_data_dir):
+    from PySide6.QtCore import Qt
+
+    (private_data_dir / "settings.ini").write_text(
+        "[input]\nwindow=right\nzoom=left\nwheel=next\n", encoding="utf-8"
+    )
+    main = MainWindow()
+    qtbot.addWidget(main)
+    bindings = main.viewports[1].bindings
+    assert bindings.window_button == Qt.MouseButton.RightButton
+    assert bindings.zoom_button == Qt.MouseButton.LeftButton
+    assert bindings.pan_button == Qt.MouseButton.MiddleButton
+    assert bindings.wheel_direction == 1

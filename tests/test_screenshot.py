@@ -73,6 +73,11 @@ def _assert_two_studies(shot: Path) -> None:
 
 def test_offscreen_screenshot_shows_two_studies(tmp_path):
     _assert_two_studies(_run_demo(tmp_path, "offscreen", []))
+    # the log at INFO names no patient
+    log = (tmp_path / "data" / "nadir.log").read_text(encoding="utf-8")
+    assert "INFO" in log
+    for identity in ("NADIR-DEMO-001", "NADIR^ALEX", "ALEX"):
+        assert identity not in log
 
 
 @pytest.mark.xvfb

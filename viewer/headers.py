@@ -126,8 +126,8 @@ def read_header(location: Location) -> Header:
             head = stream.read(12)
     except OSError as error:
         raise HeaderError(f"cannot be read: {error.strerror or error}") from error
-    syntax = str(dataset.file_meta.get("TransferSyntaxUID", ""))
-    sop_class = str(dataset.file_meta.get("MediaStorageSOPClassUID", ""))
+    syntax = text(dataset.file_meta, "TransferSyntaxUID")
+    sop_class = text(dataset.file_meta, "MediaStorageSOPClassUID")
     directory = sop_class == MEDIA_STORAGE_DIRECTORY or (
         dataset.get_item(_DIRECTORY_RECORD_SEQUENCE_TAG) is not None
     )
@@ -220,8 +220,9 @@ def frames_of(header: Header) -> list[tuple[FileRef, FrameKeys]]:
     if "Rows" not in ds or "Columns" not in ds:
         return []
     count = int_or_none(raw(ds, "NumberOfFrames")) or 1
-    shared = _first_item(ds, "SharedFunctionalGroupsSequence")
-    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    enhanced = has(ds, "PerFrameFunctionalGroupsSequence")
+    shared = _first_item(ds, "SharedFunctionalGroupsSequence") if enhanced else None
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence") if enhanced else None
     base: dict[str, Any] = dict(
         path=header.location.path,
         member=header.location.member,
@@ -364,6 +365,11 @@ def _tag_and_vr(keyword: str) -> tuple[int, str]:
     if tag is None:
         raise KeyError(f"unknown DICOM keyword {keyword}")
     return tag, dictionary_VR(tag)
+
+
+def has(ds: Dataset, keyword: str) -> bool:
+    """True when the attribute is present, without parsing its value."""
+    return ds.get_item(_tag_and_vr(keyword)[0]) is not None
 
 
 def raw(ds: Dataset, keyword: str) -> Any:

@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from viewer.headers import (
     Header,
     HeaderError,
     float_or_none,
+    has,
     int_or_none,
     raw,
     read_header,
@@ -40,6 +42,10 @@ logger = logging.getLogger(__name__)
 __all__ = ["FileRef", "Patient", "Problem", "ScanResult", "Series", "Study", "scan"]
 
 ProgressCallback = Callable[[int, int], None]
+
+# Threads reading headers, and how many files ahead of the one in use they read.
+READ_THREADS = 4
+READ_AHEAD = 16
 
 # Image storage classes whose pixels are not a picture to read from.
 _NOT_LOADABLE_CLASSES = {
@@ -154,26 +160,33 @@ def scan(
     missing: set[str] = set()
     builder = _TreeBuilder()
     done = 0
-    while done < len(queue):
-        if cancel is not None and cancel.is_set():
-            raw_problems.append(("", "scan cancelled; the list is incomplete"))
-            break
-        location = queue[done]
-        done += 1
-        try:
-            header = read_header(location)
-        except HeaderError as error:
-            raw_problems.append((location.display, str(error)))
-        else:
-            if header.is_directory:
+    with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="nadir-scan") as pool:
+        # Headers are read a few files ahead on threads (file reads release the
+        # GIL, which matters on slow media) and used in order, here.
+        ahead: dict[int, Future[Header | HeaderError]] = {}
+        while done < len(queue):
+            if cancel is not None and cancel.is_set():
+                raw_problems.append(("", "scan cancelled; the list is incomplete"))
+                break
+            for index in range(done, min(done + READ_AHEAD, len(queue))):
+                if index not in ahead:
+                    ahead[index] = pool.submit(_read, queue[index])
+            header = ahead.pop(done).result()
+            location = queue[done]
+            done += 1
+            if isinstance(header, HeaderError):
+                raw_problems.append((location.display, str(header)))
+            elif header.is_directory:
                 for target in _directory_targets(header, roots, missing, raw_problems):
                     if target not in seen:
                         seen.add(target)
                         queue.append(target)
             else:
                 builder.add(header, raw_problems)
-        if progress is not None:
-            progress(done, len(queue))
+            if progress is not None:
+                progress(done, len(queue))
+        for future in ahead.values():
+            future.cancel()
     result = ScanResult(builder.build(), [Problem(p, r) for p, r in raw_problems])
     logger.info(
         "indexed %d files: %d patients, %d series, %d problems",
@@ -183,6 +196,13 @@ def scan(
         len(result.problems),
     )
     return result
+
+
+def _read(location: Location) -> Header | HeaderError:
+    try:
+        return read_header(location)
+    except HeaderError as error:
+        return error
 
 
 def _directory_targets(
@@ -231,7 +251,9 @@ def _name(location: Location) -> str:
 class _SeriesFrames:
     first: Dataset
     frames: list[tuple[FileRef, FrameKeys]] = field(default_factory=list)
-    headers: list[Header] = field(default_factory=list)
+    # Objects without pixels (SR, KOS, ...): one reference per file. Headers
+    # themselves are not kept, so their data sets are freed as the scan goes.
+    objects: list[FileRef] = field(default_factory=list)
     # Frames of multi-frame objects without per-frame positions (cine, NM).
     cine: list[FileRef] = field(default_factory=list)
 
@@ -283,8 +305,10 @@ class _TreeBuilder:
             )
         series_key = (study_uid, text(ds, "SeriesInstanceUID"))
         entry = self.series.setdefault(series_key, _SeriesFrames(ds))
-        entry.headers.append(header)
-        if len(header.frames) > 1 and "PerFrameFunctionalGroupsSequence" not in ds:
+        if not header.frames:
+            location = header.location
+            entry.objects.append(FileRef(location.path, location.member, None, sop_uid))
+        if len(header.frames) > 1 and not has(ds, "PerFrameFunctionalGroupsSequence"):
             entry.cine.extend(ref for ref, _ in header.frames)
         else:
             entry.frames.extend(header.frames)
@@ -341,10 +365,7 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
     if not entry.frames and out:
         return out
     if not entry.frames:
-        files = [
-            FileRef(h.location.path, h.location.member, None, _sop(h))
-            for h in entry.headers
-        ]
+        files = entry.objects
         note = f"{sop_class_name(sop_class) or 'object'}: not an image"
         return [Series(**base, series_number=number, files=files, notes=[note])]
     refusal = _NOT_LOADABLE_CLASSES.get(sop_class, "")
@@ -397,10 +418,6 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
             )
         )
     return out
-
-
-def _sop(header: Header) -> str:
-    return str(header.dataset.get("SOPInstanceUID", ""))
 
 
 def _photometric_refusal(photometric: str) -> str:

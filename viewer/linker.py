@@ -119,11 +119,22 @@ class Linker(QObject):
             for other in self.viewports:
                 if other is source or other.source is None:
                     continue
+                if not self._parallel(source, other):
+                    # another plane of an MPR: it keeps its place, the crosshair ties
+                    continue
                 mapped = self.map_point(source, other, point)
                 if mapped is not None:
                     other.set_slice(other.source.index_of(mapped))
         finally:
             self._busy = False
+
+    def _parallel(self, source: Viewport, other: Viewport) -> bool:
+        """True when both show planes facing the same way in the patient."""
+        if source.plane is None or other.plane is None:
+            return False
+        rotation = self.link(source, other).matrix_a_to_b[:3, :3]
+        facing = rotation @ source.plane.normal
+        return bool(abs(float(facing @ other.plane.normal)) > 0.9)
 
     def _on_window(self, source: Viewport, center: float, width: float) -> None:
         if self._busy or not self.window_linked:

@@ -207,6 +207,11 @@ class Viewport(QWidget):
         self.set_slice(self.source.index_of(point))
         self.update()
 
+    @property
+    def crosshair_lps_mm(self) -> npt.NDArray[np.float64] | None:
+        """The marked patient point, if any."""
+        return self._crosshair_lps_mm
+
     def set_crosshair(self, point_lps_mm: npt.ArrayLike | None) -> None:
         """Mark a patient point without scrolling (None removes the mark)."""
         self._crosshair_lps_mm = (

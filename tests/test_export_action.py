@@ -1,0 +1,69 @@
+"""The window's export action: every output of the reading, off the GUI thread."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from app.export_action import ExportChoices, export
+from app.main_window import MainWindow
+from viewer.demo_case import write_demo_case
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return write_demo_case(tmp_path_factory.mktemp("demo") / "case", 128, 40)
+
+
+def test_export_writes_report_sr_and_key_objects(qtbot, demo, tmp_path):
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_paths([demo])
+    # the demo's true reading, opened as a case file
+    window.reading_session.open_case_file(demo / "expected_case.json")
+    state = window.reading_session.reading.state
+    # five targets at three timepoints; the non-target and new lesion by status
+    assert len(state.measurements) == 15 and len(state.lesions) == 7
+
+    out = tmp_path / "export"
+    export(window, ExportChoices(out, lang="de", impression="Progress."))
+    result = window.last_export
+    names = {path.relative_to(out).as_posix() for path in result.files}
+    assert {"case.json", "lesion-table.csv", "dicom/measurement-report.dcm"} <= names
+    assert sum(name.startswith("dicom/key-objects") for name in names) == 3
+    pdfs = [path for path in result.files if path.suffix == ".pdf"]
+    assert len(pdfs) == 1 and result.pages >= 2
+    case = json.loads((out / "case.json").read_text())
+    assert [t["date"] for t in case["timepoints"]] == [
+        "2026-01-12",
+        "2026-04-14",
+        "2026-07-15",
+    ]
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", str(pdfs[0]), "-"], capture_output=True, text=True
+        ).stdout
+        assert "Progress." in text
+        assert "PD" in text
+    assert "Exported" in window.statusBar().currentMessage()
+
+
+def test_export_refuses_a_folder_with_files(qtbot, demo, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[2]))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_paths([demo])
+    window.reading_session.open_case_file(demo / "expected_case.json")
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("keep me")
+    export(window, ExportChoices(busy))
+    assert (busy / "notes.txt").read_text() == "keep me"
+    assert sorted(p.name for p in busy.iterdir()) == ["notes.txt"]
+    assert shown and str(busy) in shown[0]
