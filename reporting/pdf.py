@@ -320,8 +320,7 @@ def _lesion_table(
         rows.append(row)
     first = len(rows)
     rows.append(
-        [i18n.label("sum", lang), "", ""]
-        + [_mm(r.sum_mm, lang) if r.sum_mm is not None else "–" for r in results]
+        [i18n.label("sum", lang), "", ""] + [_sum_text(r, lang) for r in results]
     )
     rows.append(
         [i18n.label("change_baseline", lang), "", ""]
@@ -429,7 +428,8 @@ def _timeline(flow: _Flow, results: Sequence[TimepointResult]) -> None:
             date = datetime.date.fromisoformat(r.date)
         except ValueError:
             continue
-        points.append(TimelinePoint(date, r.sum_mm, r.id, r.overall))
+        complete = r.sum_mm if r.sum_complete else None
+        points.append(TimelinePoint(date, complete, r.id, r.overall))
     if not points:
         return
     baseline = next((r.sum_mm for r in results if r.baseline), None)
@@ -502,6 +502,13 @@ def _mm(value: float | None, lang: str) -> str:
     if value is None:
         return "–"
     return f"{format_number(value, lang)} {i18n.label('mm', lang)}"
+
+
+def _sum_text(r: TimepointResult, lang: str) -> str:
+    """The sum of diameters; "≥" where a target was not assessed (a lower bound)."""
+    if r.sum_mm is None:
+        return "–"
+    return _mm(r.sum_mm, lang) if r.sum_complete else f"≥ {_mm(r.sum_mm, lang)}"
 
 
 def _pct(value: float | None, lang: str) -> str:

@@ -136,3 +136,16 @@ def test_unknown_language_is_refused(tmp_path):
             None,
             ReportContent(lang="fr"),
         )
+
+
+def test_an_incomplete_sum_is_shown_as_a_lower_bound(tmp_path):
+    studies = write_studies(tmp_path / "src")
+    case = case_for(studies)
+    case["lesions"][1]["measurements"]["T2"] = {"status": "not-assessed"}
+    evaluation = evaluate(case)
+    assert evaluation["timepoints"][2]["sum_complete"] is False
+    path = tmp_path / "report.pdf"
+    write_pdf(path, case, evaluation, ReportContent(lang="en"))
+    text = _text(path)
+    assert "≥ 14.0 mm" in text
+    assert "Not evaluable (NE)" in text
