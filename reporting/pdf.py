@@ -14,25 +14,23 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QPointF, QRectF, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
-    QFont,
-    QFontMetricsF,
     QImage,
     QPageLayout,
     QPageSize,
     QPainter,
     QPdfWriter,
-    QPen,
 )
 
 from reporting import i18n
+from reporting.pdflayout import BODY_PT, RESOLUTION_DPI, PageFlow
 from reporting.qtsupport import (
     ensure_gui_application,
     format_date,
@@ -51,9 +49,7 @@ from reporting.timeline import TimelinePoint, draw_timeline
 
 logger = logging.getLogger(__name__)
 
-RESOLUTION_DPI = 300
 MARGIN_MM = 15.0
-BODY_PT = 9.0
 
 
 @dataclass
@@ -98,144 +94,6 @@ def write_pdf(
     return written
 
 
-class _Flow:
-    """A cursor that lays blocks down the page and starts new pages as needed."""
-
-    def __init__(self, writer: QPdfWriter, lang: str, total: int, family: str):
-        self.writer = writer
-        self.lang = lang
-        self.total = total
-        self.family = family
-        self.painter = QPainter(writer)
-        self.painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.page = 1
-        layout = writer.pageLayout()
-        full = layout.paintRectPixels(RESOLUTION_DPI)
-        self.area = QRectF(0, 0, full.width(), full.height())
-        self.footer_h = self.line_height(BODY_PT) * 2
-        self.y = 0.0
-        self.mm = RESOLUTION_DPI / 25.4
-
-    def font(self, points: float, bold: bool = False) -> QFont:
-        font = QFont(self.family)
-        font.setPointSizeF(points)
-        font.setBold(bold)
-        return font
-
-    def line_height(self, points: float, bold: bool = False) -> float:
-        return QFontMetricsF(self.font(points, bold), self.writer).height()
-
-    @property
-    def bottom(self) -> float:
-        return self.area.bottom() - self.footer_h
-
-    def ensure(self, height: float) -> None:
-        if self.y + height > self.bottom and self.y > 0:
-            self.new_page()
-
-    def new_page(self) -> None:
-        self._footer()
-        self.writer.newPage()
-        self.page += 1
-        self.y = 0.0
-
-    def finish(self) -> int:
-        self._footer()
-        self.painter.end()
-        return self.page
-
-    def _footer(self) -> None:
-        self.painter.setFont(self.font(BODY_PT - 1))
-        self.painter.setPen(QColor("#666666"))
-        text = f"{i18n.label('page', self.lang)} {self.page}"
-        if self.total:
-            text += f" {i18n.label('of', self.lang)} {self.total}"
-        rect = QRectF(
-            0, self.bottom + self.footer_h / 2, self.area.width(), self.footer_h
-        )
-        self.painter.drawText(rect, Qt.AlignmentFlag.AlignRight, text)
-
-    def text(
-        self, text: str, points: float = BODY_PT, bold: bool = False, gap: float = 0.4
-    ) -> None:
-        font = self.font(points, bold)
-        self.painter.setFont(font)
-        flags = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
-        bound = self.painter.boundingRect(
-            QRectF(0, 0, self.area.width(), 1e6), int(flags), text
-        )
-        self.ensure(bound.height())
-        self.painter.setPen(QColor("#000000"))
-        self.painter.drawText(
-            QRectF(0, self.y, self.area.width(), bound.height()), int(flags), text
-        )
-        self.y += bound.height() + gap * self.line_height(points)
-
-    def heading(self, text: str, keep_with: float = 0.0) -> None:
-        """A section heading, kept on one page with the next ``keep_with`` units."""
-        self.ensure(self.line_height(BODY_PT + 3, True) * 4 + keep_with)
-        self.y += self.line_height(BODY_PT) * 0.5
-        self.text(text, BODY_PT + 3, True, gap=0.2)
-
-    def table(
-        self,
-        header: Sequence[str],
-        rows: Sequence[Sequence[str]],
-        widths: Sequence[float],
-        bold_rows: Sequence[int] = (),
-        spanned_rows: Sequence[int] = (),
-        span: int = 1,
-    ) -> None:
-        """A ruled table; ``widths`` are fractions of the text width.
-
-        In ``spanned_rows`` the first cell spans the first ``span`` columns (the
-        cells it covers are left out of the row).
-        """
-        pad = 0.8 * self.mm
-        columns = [w * self.area.width() for w in widths]
-        spanned = [sum(columns[:span]), *columns[span:]]
-        for n, row in enumerate([header, *rows]):
-            bold = n == 0 or (n - 1) in bold_rows
-            cells, widths_px = list(row), columns
-            if n > 0 and (n - 1) in spanned_rows:
-                cells, widths_px = [row[0], *row[span:]], spanned
-            font = self.font(BODY_PT - 0.5, bold)
-            self.painter.setFont(font)
-            flags = int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap)
-            heights = [
-                self.painter.boundingRect(
-                    QRectF(0, 0, width - 2 * pad, 1e6), flags, cell
-                ).height()
-                for cell, width in zip(cells, widths_px, strict=True)
-            ]
-            height = max(heights) + 2 * pad
-            if self.y + height > self.bottom:
-                self.new_page()
-                self.painter.setFont(font)
-            if n == 0:
-                self.painter.fillRect(
-                    QRectF(0, self.y, sum(columns), height), QColor("#e8edf3")
-                )
-            x = 0.0
-            self.painter.setPen(QColor("#000000"))
-            for cell, width in zip(cells, widths_px, strict=True):
-                self.painter.drawText(
-                    QRectF(x + pad, self.y + pad, width - 2 * pad, height), flags, cell
-                )
-                x += width
-            self.painter.setPen(QPen(QColor("#9aa5b1"), 0.15 * self.mm))
-            self.painter.drawLine(
-                QPointF(0, self.y + height), QPointF(sum(columns), self.y + height)
-            )
-            self.y += height
-        self.y += self.line_height(BODY_PT) * 0.6
-
-    def block(self, height: float, paint: Callable[[QPainter, QRectF], None]) -> None:
-        self.ensure(height)
-        paint(self.painter, QRectF(0, self.y, self.area.width(), height))
-        self.y += height + self.line_height(BODY_PT) * 0.6
-
-
 def _render(
     writer: QPdfWriter,
     case: Mapping[str, Any],
@@ -254,7 +112,7 @@ def _render(
     )
     writer.setTitle(i18n.label("title", content.lang))
     writer.setCreator("Nadir")
-    flow = _Flow(writer, content.lang, total, report_font_family())
+    flow = PageFlow(writer, content.lang, total, report_font_family())
     results = timepoint_results(case, evaluation)
     _header(flow, case, content, results)
     _lesion_table(flow, case, results)
@@ -266,7 +124,7 @@ def _render(
 
 
 def _header(
-    flow: _Flow,
+    flow: PageFlow,
     case: Mapping[str, Any],
     content: ReportContent,
     results: Sequence[TimepointResult],
@@ -301,7 +159,7 @@ def _header(
 
 
 def _lesion_table(
-    flow: _Flow, case: Mapping[str, Any], results: Sequence[TimepointResult]
+    flow: PageFlow, case: Mapping[str, Any], results: Sequence[TimepointResult]
 ) -> None:
     lang = flow.lang
     flow.heading(i18n.label("lesions", lang))
@@ -373,7 +231,7 @@ def _lesion_cell(lesion: Mapping[str, Any], tp_id: str, lang: str) -> str:
 
 
 def _responses(
-    flow: _Flow,
+    flow: PageFlow,
     results: Sequence[TimepointResult],
     evaluation: Mapping[str, Any] | None,
 ) -> None:
@@ -420,7 +278,7 @@ def _responses(
         flow.text(f"{i18n.label('margin', lang)}: {margin}")
 
 
-def _timeline(flow: _Flow, results: Sequence[TimepointResult]) -> None:
+def _timeline(flow: PageFlow, results: Sequence[TimepointResult]) -> None:
     lang = flow.lang
     points = []
     for r in results:
@@ -448,7 +306,7 @@ def _timeline(flow: _Flow, results: Sequence[TimepointResult]) -> None:
 
 
 def _free_text(
-    flow: _Flow, content: ReportContent, results: Sequence[TimepointResult]
+    flow: PageFlow, content: ReportContent, results: Sequence[TimepointResult]
 ) -> None:
     lang = content.lang
     for key, text in (
@@ -465,7 +323,7 @@ def _free_text(
     flow.text(i18n.patient_summary(latest, lang), BODY_PT + 1)
 
 
-def _key_images(flow: _Flow, content: ReportContent) -> None:
+def _key_images(flow: PageFlow, content: ReportContent) -> None:
     if not content.key_images:
         return
     flow.new_page()

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
 from reporting_checks import dciodvfy_errors, dsrdump
 
 from app.cli import main
 from measurement.case import parse_case
 from reporting.srread import read_sr
 from viewer.demo_case import write_demo_case
+
+# The application's QApplication first, so the report's QGuiApplication is not
+# the one widget tests later find.
+pytestmark = pytest.mark.usefixtures("qapp")
 
 
 def test_demo_reading_exports_deidentified(tmp_path, capsys):

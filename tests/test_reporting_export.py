@@ -15,6 +15,10 @@ from reporting.deidentify import Deidentifier
 from reporting.export import ExportError, export_reading
 from reporting.sr import read_sr
 
+# The application's QApplication first, so the report's QGuiApplication is not
+# the one widget tests later find.
+pytestmark = pytest.mark.usefixtures("qapp")
+
 
 @pytest.fixture
 def reading(tmp_path):

@@ -10,6 +10,10 @@ from reporting_testdata import case_for, headers_by_uid, write_studies
 from reporting.keyimages import default_window, key_images, render_file, windowed
 from reporting.qtsupport import locale_for
 
+# The application's QApplication first, so the report's QGuiApplication is not
+# the one widget tests later find.
+pytestmark = pytest.mark.usefixtures("qapp")
+
 
 def test_window_follows_the_lesions_organ(tmp_path):
     header = write_studies(tmp_path)[0][1]

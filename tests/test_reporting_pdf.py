@@ -14,6 +14,10 @@ from reporting.keyimages import key_images, render_file
 from reporting.pdf import KeyImageFigure, ReportContent, write_pdf
 from reporting.qtsupport import locale_for
 
+# The application's QApplication first, so the report's QGuiApplication is not
+# the one widget tests later find.
+pytestmark = pytest.mark.usefixtures("qapp")
+
 EXPECTED = {
     "en": [
         "32.2 mm",

@@ -15,6 +15,10 @@ from reporting.imagegeom import image_plane
 from reporting.sources import index_sources
 from reporting.srread import read_sr
 
+# The application's QApplication first, so the report's QGuiApplication is not
+# the one widget tests later find.
+pytestmark = pytest.mark.usefixtures("qapp")
+
 
 def _caliper(header, centre_col_row, length_mm):
     """End points of a horizontal caliper of ``length_mm`` on an image (LPS, mm)."""
