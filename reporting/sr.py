@@ -376,6 +376,8 @@ def _region(
     try:
         plane = image_plane(header, f"{where}, image {image['sop_uid']}")
     except GeometryError:
+        # Multi-frame images keep their geometry per frame and the case names no
+        # frame, so their end points go into the frame of reference (SCOORD3D).
         plane = None
     if plane is not None and plane.distance_from_plane_mm(points) <= (
         IN_PLANE_TOLERANCE_MM
