@@ -130,7 +130,7 @@ def build_sr(
         procedure_reported=_procedure(evidence),
         imaging_measurements=groups,
         title=Code("126001", "DCM", "Oncology Measurement Report"),
-        referenced_images=evidence,
+        referenced_images=[h for h in evidence if _fits_image_library(h)],
     )
     sr = hd.sr.Comprehensive3DSR(
         evidence=evidence,
@@ -187,6 +187,23 @@ def _evidence(case: Mapping[str, Any], headers: Mapping[str, Dataset]) -> list[D
     found = [evidence_header(headers[u]) for u in wanted]
     found.sort(key=lambda h: -study_rank.get(str(h.StudyInstanceUID), -1))
     return found
+
+
+def _fits_image_library(header: Dataset) -> bool:
+    """Whether the image library (TID 1601) can describe this image: a CT, MR or
+    PET image needs its plane at the top level, which multi-frame images keep per
+    frame; those are still listed as evidence, only not in the library."""
+    if str(header.get("Modality", "")) not in ("CT", "MR", "PT"):
+        return True
+    return all(
+        header.get(keyword) not in (None, "")
+        for keyword in (
+            "PixelSpacing",
+            "ImageOrientationPatient",
+            "ImagePositionPatient",
+            "SliceThickness",
+        )
+    )
 
 
 def _add_study_dates(sr: Dataset, evidence: Mapping[str, Dataset]) -> None:

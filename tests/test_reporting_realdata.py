@@ -170,3 +170,50 @@ def test_export_of_the_lidc_nodule_deidentified(shared_data, tmp_path):
     ).stdout
     assert "Это первые измерения очагов опухоли" in text
     assert "27,4 мм" in text and "LIDC" not in text
+
+
+@pytest.mark.realdata
+def test_a_caliper_on_an_enhanced_multiframe_mr(shared_data, tmp_path):
+    root = shared_data / "philips_mr_enhanced_multiframe"
+    if not root.is_dir():
+        pytest.skip(f"{root} not present")
+    header = next(iter(index_sources([root]).headers.values()))
+    points = [[-10.0, 5.0, 12.0], [10.0, 5.0, 12.0]]
+    case = {
+        "format": "nadir-case/1",
+        "patient": {"id": str(header.PatientID)},
+        "timepoints": [
+            {
+                "id": "T0",
+                "date": "2018-05-26",
+                "baseline": True,
+                "study_uid": str(header.StudyInstanceUID),
+            },
+        ],
+        "lesions": [
+            {
+                "id": "L1",
+                "kind": "target",
+                "organ": "brain",
+                "node": False,
+                "measurements": {
+                    "T0": {
+                        "long_mm": 20.0,
+                        "image": {
+                            "sop_uid": str(header.SOPInstanceUID),
+                            "points_mm": points,
+                        },
+                    }
+                },
+            },
+        ],
+    }
+    out = tmp_path / "out"
+    export_reading(case, [root], out, "en")
+    sr_path = out / "dicom" / "measurement-report.dcm"
+    assert dciodvfy_errors(sr_path) == []
+    # the plane of a multi-frame image is per frame: the end points are SCOORD3D
+    assert "SCOORD3D" in dsrdump(sr_path).stdout
+    image = read_sr(sr_path)["lesions"][0]["measurements"]["T0"]["image"]
+    assert image["sop_uid"] == str(header.SOPInstanceUID)
+    np.testing.assert_allclose(image["points_mm"], points, atol=1e-3)
