@@ -32,8 +32,8 @@ from pydicom.sr.coding import Code
 from reporting import srcodes as c
 from reporting.evidence import evidence_header
 from reporting.imagegeom import GeometryError, image_plane
-from reporting.results import best_overall, by_timepoint
 from reporting.srread import read_sr
+from reporting.srresponses import response_groups
 
 __all__ = ["build_sr", "read_sr", "tracking_uid", "write_sr", "SrError"]
 
@@ -44,8 +44,6 @@ logger = logging.getLogger(__name__)
 IN_PLANE_TOLERANCE_MM = 0.05
 MANUFACTURER = "Nadir"
 SERIES_NUMBER = 9001
-RECIST_TRACKING_PREFIX = "RECIST "
-BEST_RESPONSE_TRACKING_ID = "RECIST best overall response"
 
 
 class SrError(ValueError):
@@ -115,7 +113,7 @@ def build_sr(
         )
         groups.extend(_lesion_groups(lesion, uid, timepoints, order, headers))
     if evaluation is not None:
-        groups.extend(_response_groups(evaluation, timepoints, order))
+        groups.extend(response_groups(evaluation, timepoints, order, _time_point))
     if not groups:
         raise SrError("the case has no lesions, so there is nothing to report")
 
@@ -448,70 +446,3 @@ def _region_in_series(
         graphic_data=points,
         frame_of_reference_uid=frame,
     )
-
-
-def _response_groups(
-    evaluation: Mapping[str, Any],
-    timepoints: Sequence[Mapping[str, Any]],
-    order: Mapping[str, int],
-) -> list[Any]:
-    by_id = by_timepoint(evaluation)
-    groups: list[Any] = []
-    for tp in timepoints:
-        tp_id = str(tp.get("id"))
-        result = by_id.get(tp_id)
-        if result is None:
-            continue
-        evaluations = []
-        for key, name, table in (
-            ("target", c.TARGET_RESPONSE, c.TARGET_RESPONSE_CODES),
-            ("non_target", c.NON_TARGET_RESPONSE, c.NON_TARGET_RESPONSE_CODES),
-            ("overall", c.CURRENT_RESPONSE, c.OVERALL_RESPONSE_CODES),
-        ):
-            value = result.get(key)
-            if value in table:
-                evaluations.append(hd.sr.QualitativeEvaluation(name, table[value]))
-        new = result.get("new_lesions")
-        if isinstance(new, bool):
-            new = "yes" if new else "no"
-        if new in c.NEW_LESION_CODES:
-            code = c.NEW_LESION_CODES[str(new)]
-            evaluations.append(hd.sr.QualitativeEvaluation(c.NEW_LESIONS, code))
-        numbers = []
-        if result.get("sum_mm") is not None:
-            numbers.append(
-                hd.sr.Measurement(
-                    name=c.SUM_OF_DIAMETERS,
-                    value=float(result["sum_mm"]),
-                    unit=c.MILLIMETRE,
-                )
-            )
-        if not evaluations and not numbers:
-            continue
-        groups.append(
-            hd.sr.MeasurementsAndQualitativeEvaluations(
-                tracking_identifier=hd.sr.TrackingIdentifier(
-                    identifier=f"{RECIST_TRACKING_PREFIX}{tp_id}"
-                ),
-                time_point_context=_time_point(tp, order),
-                method=c.RECIST_1_1,
-                measurements=numbers or None,
-                qualitative_evaluations=evaluations or None,
-            )
-        )
-    best = best_overall(evaluation).response
-    if best in c.OVERALL_RESPONSE_CODES:
-        groups.append(
-            hd.sr.MeasurementsAndQualitativeEvaluations(
-                tracking_identifier=hd.sr.TrackingIdentifier(
-                    identifier=BEST_RESPONSE_TRACKING_ID
-                ),
-                method=c.RECIST_1_1,
-                qualitative_evaluations=[
-                    hd.sr.QualitativeEvaluation(
-                        c.BEST_OVERALL_RESPONSE, c.OVERALL_RESPONSE_CODES[str(best)]
-                    )
-                ],
-            )
-        )
-    return groups

@@ -24,6 +24,7 @@ from pydicom.errors import InvalidDicomError
 
 from reporting import srcodes as c
 from reporting.imagegeom import GeometryError, ImagePlane, image_plane
+from reporting.srresponses import RECIST_TRACKING_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -309,7 +310,7 @@ def _case(
     timepoints = _timepoints(ds, groups, library)
     lesions: dict[str, dict[str, Any]] = {}
     for g in groups:
-        if g.tracking_id.startswith("RECIST "):
+        if g.tracking_id.startswith(RECIST_TRACKING_PREFIX):
             continue
         key = g.tracking_uid or g.tracking_id or f"group-{len(lesions) + 1}"
         lesion = lesions.get(key)
@@ -357,7 +358,9 @@ def _timepoints(
 ) -> list[dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for n, g in enumerate(groups):
-        if g.tracking_id.startswith("RECIST ") or not (g.time_point or g.numbers):
+        if g.tracking_id.startswith(RECIST_TRACKING_PREFIX) or not (
+            g.time_point or g.numbers
+        ):
             continue
         tp_id = g.time_point or "1"
         g.time_point = tp_id
