@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from app import commands, logs
 logger = logging.getLogger(__name__)
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+WINDOW_COMMANDS = (None, "open", "demo")
 
 
 class UsageError(Exception):
@@ -46,19 +48,23 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
         name = module.NAME
         module.add_parser(sub)
         modules[name] = module
-    for subparser in sub.choices.values():
+    for name, subparser in sub.choices.items():
         # The global options are accepted after the sub-command too.
-        _add_global_options(subparser, defaults=False)
+        _add_global_options(subparser, defaults=False, window=name in WINDOW_COMMANDS)
     return parser, modules
 
 
-def _add_global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
-    parser.add_argument(
-        "--screenshot",
-        metavar="FILE",
-        default=None if defaults else argparse.SUPPRESS,
-        help="render the main window to FILE (PNG) once the case has loaded, then exit",
-    )
+def _add_global_options(
+    parser: argparse.ArgumentParser, defaults: bool, window: bool = True
+) -> None:
+    if window:
+        parser.add_argument(
+            "--screenshot",
+            metavar="FILE",
+            default=None if defaults else argparse.SUPPRESS,
+            help="render the main window to FILE (PNG) once the case has loaded, "
+            "then exit",
+        )
     parser.add_argument(
         "--log-level",
         default="INFO" if defaults else argparse.SUPPRESS,
@@ -74,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         logs.configure(args.log_level)
+        if args.screenshot and args.command not in WINDOW_COMMANDS:
+            raise UsageError(
+                "--screenshot renders the window; use it with 'nadir', "
+                "'nadir open' or 'nadir demo'"
+            )
         if args.command is None:
             from app.gui import run_window
 
@@ -84,6 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader piped the output into a pager that closed early.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

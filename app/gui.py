@@ -8,6 +8,7 @@ for headless checks under ``QT_QPA_PLATFORM=offscreen``.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,9 +50,30 @@ def application() -> QApplication:
     return app
 
 
+def check_display(screenshot: str | None) -> None:
+    """Refuse, with advice, to start a window where no display can show it."""
+    from app.cli import UsageError
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    hint = (
+        "QT_QPA_PLATFORM=offscreen nadir ... --screenshot FILE"
+        if screenshot
+        else "xvfb-run -a nadir ..., or QT_QPA_PLATFORM=offscreen and --screenshot"
+    )
+    raise UsageError(
+        "no display to show the window on (neither DISPLAY nor WAYLAND_DISPLAY is "
+        f"set); start Nadir in a desktop session, or use {hint}"
+    )
+
+
 def run_window(sources: Sequence[str | Path], screenshot: str | None = None) -> int:
     """Show the main window on ``sources``; with ``screenshot``, save and exit."""
     from app.main_window import MainWindow
+
+    check_display(screenshot)
 
     app = application()
     window = MainWindow()

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from measurement import edits
-from measurement.edits import Command, EditError
+from measurement.edits import Command
 from measurement.model import STATUSES, LesionKind
 from measurement.reading import Change
 from measurement.table import STATUS_TEXT, LesionTable
@@ -143,10 +143,6 @@ class LesionTableModel(QAbstractTableModel):
                 timepoint = self.table.timepoint(section)
                 mark = "\nbaseline" if timepoint.baseline else ""
                 return f"{timepoint.id}\n{timepoint.date}{mark}"
-            if role == Qt.ItemDataRole.FontRole:
-                font = QFont()
-                font.setBold(self.table.timepoint(section).baseline)
-                return font
             return None
         if section >= self.rowCount():
             return None
@@ -154,7 +150,10 @@ class LesionTableModel(QAbstractTableModel):
             if self.is_footer(section):
                 return self.table.footer_title(section - self.table.row_count)
             warn = " ⚠" if self.table.lesion_warnings(section) else ""
-            return self.table.row_header(section) + warn
+            lesion = self.table.lesion(section)
+            place = " ".join(p for p in (lesion.organ, lesion.name) if p)
+            node = "node, " if lesion.node else ""
+            return f"{lesion.id} {place}{warn}\n{node}{lesion.kind.value}"
         if role == Qt.ItemDataRole.ToolTipRole and not self.is_footer(section):
             return "\n".join(self.table.lesion_warnings(section)) or None
         return None
@@ -212,7 +211,7 @@ class TimelineWidget(QWidget):
             painter.setPen(QColor(110, 110, 110))
             painter.drawText(
                 self.rect(),
-                Qt.AlignmentFlag.AlignCenter,
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                 "The sum of diameters appears here once targets are measured",
             )
         painter.end()
@@ -237,6 +236,9 @@ class LesionDock(QDockWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setWordWrap(True)
+        font = QFont(self.view.font())
+        font.setPointSizeF(max(7.5, font.pointSizeF() - 1))
+        self.view.setFont(font)
         self.view.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.Stretch
         )
@@ -323,11 +325,12 @@ class LesionDock(QDockWidget):
         timepoint = self.table.timepoint(column)
         self._execute(edits.SetStatus(lesion.id, timepoint.id, value))
 
+    def make_baseline(self, column: int) -> None:
+        """Make a timepoint the baseline (RECIST 1.1 section 4.3.1)."""
+        self._execute(edits.SetBaseline(self.table.timepoint(column).id))
+
     def _execute(self, command: Command) -> None:
-        try:
-            self.session.reading.execute(command)
-        except EditError as error:
-            self.session.window.statusBar().showMessage(str(error))
+        self.session.execute(command)
 
     # ------------------------------------------------------------ menus
 

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from app import paths, workers
 from app.export_action import install_export
 from app.reading_session import install_reading
+from app.review_mode import install_review
 from viewer.hanging import hang
 from viewer.linker import Linker
 from viewer.sync import registration_link
@@ -139,7 +140,10 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_toolbar()
         self.reading_session = install_reading(self)
+        self._pending_readings: list[Path] = []
+        self.case_loaded.connect(self._open_pending_readings)
         self.export_action = install_export(self)
+        self.review = install_review(self)
         self._docks_sized = False
         self.set_layout("1x2")
         self._restore_settings()
@@ -295,6 +299,11 @@ class MainWindow(QMainWindow):
         from viewer import scan
 
         names = [str(source) for source in sources]
+        # Case files open as the reading once the images are in.
+        self._pending_readings = [
+            Path(name) for name in names if name.lower().endswith(".json")
+        ]
+        names = [name for name in names if not name.lower().endswith(".json")]
         self.opened_paths = [Path(name) for name in names]
         self.statusBar().showMessage("Indexing…")
         self.progress.show()
@@ -309,6 +318,11 @@ class MainWindow(QMainWindow):
 
     def _on_scanned(self, result: Any) -> None:
         self.scan_result = result
+        self._pending_readings += [
+            Path(series.files[0].path)
+            for series in result.all_series()
+            if series.modality == "SR" and series.files and not series.files[0].member
+        ]
         self._fill_browser(result)
         if result.problems:
             self.statusBar().showMessage(
@@ -322,6 +336,11 @@ class MainWindow(QMainWindow):
             return
         self.patient = max(patients, key=lambda p: p.studies[-1].study_date or "")
         self.patient_index = result.patients.index(self.patient)
+        if len(patients) > 1:
+            self.statusBar().showMessage(
+                f"{len(patients)} patients found; showing the one with the newest "
+                "study. Double-click a series in the Studies list to show another."
+            )
         self._fill_comparisons()
         self.hang_patient()
 
@@ -428,6 +447,12 @@ class MainWindow(QMainWindow):
             return False
         if self.linker.link(current, comparison).is_linked:
             return False
+        if min(fixed.shape) < 4 or min(moving.shape) < 4:
+            self.statusBar().showMessage(
+                "Single slices cannot be registered: shift-click the same place in "
+                "both viewports and press Link here"
+            )
+            return False
         from viewer.registration import RegistrationCache, register_rigid
 
         self.statusBar().showMessage("Registering the comparison to the current study…")
@@ -467,6 +492,34 @@ class MainWindow(QMainWindow):
             self._on_progress,
         )
         return True
+
+    def _open_pending_readings(self) -> None:
+        """Open a case file or measurement report given with the images.
+
+        A reading already saved for these studies wins over a report found beside
+        them; a case file the reader named explicitly replaces it (undoably).
+        """
+        pending, self._pending_readings = self._pending_readings, []
+        session = self.reading_session
+        for path in pending:
+            explicit = path.suffix.lower() == ".json"
+            if not explicit and session.reading.state.measurements:
+                continue
+            try:
+                if explicit:
+                    session.open_case_file(path)
+                else:
+                    from reporting.srread import SrReadError, read_sr
+
+                    try:
+                        session.open_case_dict(read_sr(path), path.name)
+                    except SrReadError as error:
+                        logger.info("not a measurement report: %s", error)
+                        continue
+            except (OSError, ValueError) as error:
+                self.statusBar().showMessage(f"{path.name}: {error}")
+                continue
+            self.statusBar().showMessage(f"Reading opened from {path.name}")
 
     def link_here(self) -> None:
         """Pair the last picked points of the two viewports as the same place."""
@@ -522,10 +575,14 @@ class MainWindow(QMainWindow):
     def _fill_comparisons(self) -> None:
         self.comparison_box.clear()
         studies = self.patient.studies
-        self._comparison_indices = list(range(len(studies) - 1))
+        current = hang(studies).current_study
+        self._comparison_indices = [i for i in range(len(studies)) if i != current]
         for index in self._comparison_indices:
             study = studies[index]
             role = "baseline" if index == 0 else "prior"
+            if study.study_date == studies[current].study_date:
+                # a same-day study is told apart by what it is
+                role = f"same day, {study.study_description or 'other study'}"
             self.comparison_box.addItem(f"{_date(study.study_date)} ({role})")
 
     def _on_comparison_chosen(self, box_index: int) -> None:
@@ -604,6 +661,7 @@ class MainWindow(QMainWindow):
         store.sync()
         if self._registration_job is not None:
             self._registration_job.cancel.set()
+        self.reading_session.close_workspace()
         super().closeEvent(event)
 
 

@@ -18,35 +18,18 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
-    QColor,
-    QFont,
-    QKeySequence,
-    QPainter,
-    QPen,
-    QPolygonF,
-)
-from PySide6.QtWidgets import QInputDialog, QToolBar, QWidget
+from PySide6.QtCore import QObject, QPointF, Qt, Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QInputDialog
 
+from app.measure_overlay import MeasureOverlay, segments
 from measurement import edits
 from measurement.edits import Command, EditError
-from measurement.geometry import (
-    EllipseStatistics,
-    Point,
-    Quantity,
-    bidirectional,
-    centre_of,
-    ellipse,
-    ellipse_statistics,
-    length_unit,
-)
+from measurement.geometry import Point, bidirectional, centre_of, ellipse
 from measurement.model import (
     Annotation,
     AnnotationKind,
@@ -58,12 +41,10 @@ from measurement.model import (
     Timepoint,
     Tool,
 )
-from measurement.reading import Suggestion
+from measurement.reading import Reading, Suggestion
 from viewer.viewport import Viewport
 
 if TYPE_CHECKING:
-    from app.lesion_dock import LesionDock
-    from app.main_window import MainWindow
     from app.reading_session import ReadingSession
 
 logger = logging.getLogger(__name__)
@@ -84,11 +65,6 @@ LINE_PX = 5.0
 MIN_DRAG_PX = 3.0
 # A new bidirectional tool starts with a short axis half as long as its long axis.
 DEFAULT_SHORT_RATIO = 0.5
-
-ASSIGNED = QColor(120, 230, 120)
-UNASSIGNED = QColor(255, 170, 60)
-SELECTED = QColor(90, 200, 255)
-ANNOTATION = QColor(245, 235, 140)
 
 
 @dataclass(frozen=True)
@@ -164,11 +140,11 @@ class MeasureTools(QObject):
         self.preferred_lesion: str | None = None
         self.viewports: list[Viewport] = []
         self._drag: _Drag | None = None
-        self._statistics: dict[tuple[Any, ...], EllipseStatistics | str] = {}
+        self.overlay = MeasureOverlay()
         session.changed.connect(lambda _change: self._repaint())
 
     @property
-    def reading(self) -> Any:
+    def reading(self) -> Reading:
         """The session's reading."""
         return self.session.reading
 
@@ -313,6 +289,7 @@ class MeasureTools(QObject):
                 image=_image_ref(viewport),
             )
             return edits.AddAnnotation(annotation)
+        points: tuple[Point, ...]
         if drag.tool == "caliper":
             tool, points = Tool.CALIPER, (start, end)
         elif drag.tool == "bidirectional":
@@ -356,10 +333,11 @@ class MeasureTools(QObject):
         else:
             points[drag.index] = point
         if measurement.tool is Tool.BIDIRECTIONAL:
-            shape = bidirectional(points, normal=plane.normal)
-            points = list(shape.points_lps_mm)
+            axes = bidirectional(points, normal=plane.normal)
+            points = list(axes.points_lps_mm)
         elif measurement.tool is Tool.ELLIPSE:
-            points = list(ellipse(*points).points_lps_mm)
+            shape = ellipse(points[0], points[1], points[2], plane.calibration)
+            points = list(shape.points_lps_mm)
         return edits.MoveMeasurement(measurement.id, tuple(points))
 
     def _request(self, measurement: Measurement, timepoint: Timepoint) -> AssignRequest:
@@ -455,14 +433,7 @@ class MeasureTools(QObject):
         self.select(annotation.id)
 
     def _execute(self, command: Command) -> bool:
-        try:
-            self.reading.execute(command)
-        except EditError as error:
-            self.reading.cancel_preview()
-            self.session.window.statusBar().showMessage(str(error))
-            logger.info("edit refused: %s", error)
-            return False
-        return True
+        return self.session.execute(command)
 
     # ------------------------------------------------------------ hit testing
 
@@ -475,7 +446,11 @@ class MeasureTools(QObject):
         half = half_slice_mm(viewport) + 1e-6
         state = self.reading.state
         shown: list[Measurement | Annotation] = []
-        for item in (*state.measurements, *state.annotations):
+        items: list[Measurement | Annotation] = [
+            *state.measurements,
+            *state.annotations,
+        ]
+        for item in items:
             if item.timepoint_id != timepoint.id or not item.points_lps_mm:
                 continue
             distances = np.abs(plane.distance_to(np.asarray(item.points_lps_mm)))
@@ -499,7 +474,7 @@ class MeasureTools(QObject):
                 if distance <= HANDLE_PX and (best is None or distance < best[0]):
                     best = (distance, _Hit(is_annotation, item.id, index))
             if best is None:
-                for a, b in _segments(item, widget):
+                for a, b in segments(item, widget):
                     if _segment_distance(where, a, b) <= LINE_PX:
                         best = (LINE_PX, _Hit(is_annotation, item.id, -1))
         return None if best is None else best[1]
@@ -514,102 +489,17 @@ class MeasureTools(QObject):
 
     def paint(self, painter: QPainter, viewport: Viewport) -> None:
         """Draw the measurements and annotations on the viewport's plane."""
-        plane = viewport.plane
-        if plane is None:
-            return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        font = QFont(viewport.font())
-        font.setPointSizeF(9)
-        painter.setFont(font)
-        for item in self.visible(viewport):
-            widget = [
-                viewport.pixel_to_widget(plane.from_patient(p))
-                for p in item.points_lps_mm
-            ]
-            if isinstance(item, Annotation):
-                colour = SELECTED if item.id == self.selected else ANNOTATION
-                self._paint_annotation(painter, item, widget, colour)
-                continue
-            if item.id == self.selected:
-                colour = SELECTED
-            else:
-                colour = ASSIGNED if item.lesion_id else UNASSIGNED
-            painter.setPen(QPen(colour, 1.5))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            if item.tool is Tool.ELLIPSE:
-                _draw_ellipse(painter, widget)
-                label = self._ellipse_label(viewport, item)
-            else:
-                for a, b in _segments(item, widget):
-                    painter.drawLine(a, b)
-                label = measurement_label(item)
-            for point in widget:
-                painter.drawRect(QRectF(point.x() - 3, point.y() - 3, 6, 6))
-            _draw_label(painter, _label_anchor(widget), label, colour)
-
-    def _paint_annotation(
-        self,
-        painter: QPainter,
-        annotation: Annotation,
-        widget: list[QPointF],
-        colour: QColor,
-    ) -> None:
-        painter.setPen(QPen(colour, 1.5))
-        if annotation.kind is AnnotationKind.ARROW and len(widget) == 2:
-            tip, tail = widget
-            painter.drawLine(tail, tip)
-            angle = math.atan2(tip.y() - tail.y(), tip.x() - tail.x())
-            head = QPolygonF(
-                [
-                    tip,
-                    tip - QPointF(math.cos(angle - 0.4), math.sin(angle - 0.4)) * 12,
-                    tip - QPointF(math.cos(angle + 0.4), math.sin(angle + 0.4)) * 12,
-                ]
-            )
-            painter.setBrush(colour)
-            painter.drawPolygon(head)
-            anchor = tail
-        else:
-            anchor = widget[0]
-            painter.setBrush(colour)
-            painter.drawEllipse(anchor, 2.5, 2.5)
-        if annotation.text:
-            _draw_label(painter, anchor, annotation.text, colour)
-
-    def _ellipse_label(self, viewport: Viewport, measurement: Measurement) -> str:
-        plane = viewport.plane
-        source = viewport.source
-        if plane is None or source is None:
-            return ""
-        key = (id(plane), measurement.id, measurement.points_lps_mm)
-        statistics = self._statistics.get(key)
-        if statistics is None:
-            values, _ = source.plane(viewport.slice_index)
-            try:
-                shape = ellipse(*measurement.points_lps_mm, plane.calibration)
-                statistics = ellipse_statistics(values, plane, shape)
-            except ValueError as error:
-                statistics = str(error)
-            if len(self._statistics) > 200:
-                self._statistics.clear()
-            self._statistics[key] = statistics
-        if isinstance(statistics, str):
-            return statistics
-        volume = viewport.volume
-        unit = "HU" if volume is not None and volume.info.modality == "CT" else ""
-        return statistics.label(unit)
+        self.overlay.paint(painter, viewport, self.visible(viewport), self.selected)
 
     # ------------------------------------------------------------ dialogs
 
     def _ask_lesion(self, request: AssignRequest) -> LesionChoice | None:
         from app.lesion_chooser import LesionChooser
 
-        parent = self.viewports[0].window() if self.viewports else None
-        return LesionChooser.ask(request, parent)
+        return LesionChooser.ask(request, self.session.window)
 
     def _ask_text(self, prompt: str) -> str | None:
-        parent = self.viewports[0].window() if self.viewports else None
-        text, accepted = QInputDialog.getText(parent, "Nadir", prompt)
+        text, accepted = QInputDialog.getText(self.session.window, "Nadir", prompt)
         return str(text) if accepted else None
 
     def _repaint(self) -> None:
@@ -625,20 +515,6 @@ class MeasureTools(QObject):
         viewport.setCursor(shape)
 
 
-def measurement_label(measurement: Measurement) -> str:
-    """``"L1 24.0 mm"``, ``"L5 26.0 × 18.0 mm"``; uncalibrated lengths say so."""
-    calibration = measurement.calibration
-    unit = length_unit(calibration)
-    prefix = f"{measurement.lesion_id} " if measurement.lesion_id else ""
-    if measurement.long_mm is None:
-        return f"{prefix}{measurement.tool.value}"
-    long = Quantity(measurement.long_mm, unit, calibration)
-    if measurement.short_mm is None:
-        return prefix + long.label()
-    short = Quantity(measurement.short_mm, unit, calibration)
-    return f"{prefix}{long.value:.1f} × {short.label()}"
-
-
 def half_slice_mm(viewport: Viewport) -> float:
     """Half the distance between the planes the viewport steps through."""
     source = viewport.source
@@ -650,76 +526,6 @@ def half_slice_mm(viewport: Viewport) -> float:
     else:
         step = float(min(volume.pixel_spacing_mm))
     return step / 2
-
-
-def add_actions(
-    window: MainWindow,
-    session: ReadingSession,
-    tools: MeasureTools,
-    dock: LesionDock,
-) -> QToolBar:
-    """A "Measure" toolbar: tools with their keys, undo, redo, delete, case files."""
-    bar = QToolBar("Measure")
-    bar.setObjectName("measure-toolbar")
-    window.addToolBar(bar)
-    group = QActionGroup(window)
-    actions: dict[str, QAction] = {}
-    for name, text, key in TOOLS:
-        action = QAction(text, window, checkable=True)
-        action.setShortcut(QKeySequence(key))
-        action.setToolTip(f"{text} ({key})")
-        action.triggered.connect(lambda _c=False, n=name: tools.set_mode(n))
-        group.addAction(action)
-        bar.addAction(action)
-        actions[name] = action
-    actions["none"].setChecked(True)
-    tools.mode_changed.connect(lambda mode: actions[mode].setChecked(True))
-    bar.addSeparator()
-
-    undo = _action(window, bar, "Undo", QKeySequence.StandardKey.Undo, session.undo)
-    redo = _action(window, bar, "Redo", QKeySequence("Ctrl+Shift+Z"), session.redo)
-    delete = _action(
-        window, bar, "Delete", QKeySequence.StandardKey.Delete, tools.delete_selected
-    )
-    bar.addSeparator()
-    save = _action(window, bar, "Save case file…", None, session.choose_save_case)
-    load = _action(window, bar, "Open case file…", None, session.choose_open_case)
-    bar.addAction(dock.toggleViewAction())
-
-    def refresh(_change: object = None) -> None:
-        reading = session.reading
-        undo.setEnabled(reading.can_undo)
-        redo.setEnabled(reading.can_redo)
-        undo.setToolTip(f"Undo {reading.undo_label}".strip())
-        redo.setToolTip(f"Redo {reading.redo_label}".strip())
-
-    session.changed.connect(refresh)
-    refresh()
-    for name, action in (
-        ("undo", undo),
-        ("redo", redo),
-        ("delete", delete),
-        ("save_case", save),
-        ("open_case", load),
-    ):
-        setattr(window, f"{name}_action", action)
-    window.tool_actions = actions  # type: ignore[attr-defined]
-    return bar
-
-
-def _action(
-    window: QWidget,
-    bar: QToolBar,
-    text: str,
-    shortcut: QKeySequence | QKeySequence.StandardKey | None,
-    slot: Callable[[], object],
-) -> QAction:
-    action = QAction(text, window)
-    if shortcut is not None:
-        action.setShortcut(shortcut)
-    action.triggered.connect(lambda _c=False: slot())
-    bar.addAction(action)
-    return action
 
 
 def _image_ref(viewport: Viewport) -> ImageRef | None:
@@ -769,16 +575,6 @@ def _point(vector: npt.ArrayLike) -> Point:
     return (x, y, z)
 
 
-def _segments(
-    item: Measurement | Annotation, widget: list[QPointF]
-) -> list[tuple[QPointF, QPointF]]:
-    if isinstance(item, Annotation):
-        return [(widget[0], widget[1])] if len(widget) == 2 else []
-    if item.tool is Tool.ELLIPSE:
-        return []
-    return [(widget[i], widget[i + 1]) for i in range(0, len(widget) - 1, 2)]
-
-
 def _distance(a: QPointF, b: QPointF) -> float:
     return math.hypot(a.x() - b.x(), a.y() - b.y())
 
@@ -792,34 +588,3 @@ def _segment_distance(p: QPointF, a: QPointF, b: QPointF) -> float:
         0.0, min(1.0, ((p.x() - ax) * (bx - ax) + (p.y() - ay) * (by - ay)) / length2)
     )
     return _distance(p, QPointF(ax + t * (bx - ax), ay + t * (by - ay)))
-
-
-def _draw_ellipse(painter: QPainter, widget: list[QPointF]) -> None:
-    centre, first, second = widget
-    u = first - centre
-    v = second - centre
-    path = QPolygonF(
-        [
-            centre + u * math.cos(t) + v * math.sin(t)
-            for t in np.linspace(0, 2 * math.pi, 73)
-        ]
-    )
-    painter.drawPolyline(path)
-
-
-def _label_anchor(widget: list[QPointF]) -> QPointF:
-    rightmost = max(widget, key=lambda p: p.x())
-    return QPointF(rightmost.x() + 8, rightmost.y())
-
-
-def _draw_label(painter: QPainter, anchor: QPointF, text: str, colour: QColor) -> None:
-    metrics = painter.fontMetrics()
-    lines = text.split("\n")
-    width = max(metrics.horizontalAdvance(line) for line in lines) + 8
-    height = metrics.height() * len(lines) + 4
-    box = QRectF(anchor.x(), anchor.y() - height / 2, width, height)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(QColor(0, 0, 0, 160))
-    painter.drawRect(box)
-    painter.setPen(colour)
-    painter.drawText(box.adjusted(4, 2, -4, -2), Qt.AlignmentFlag.AlignLeft, text)

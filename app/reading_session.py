@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QEvent, QObject, QPointF, QTimer, Signal
+from PySide6.QtCore import QObject, QPointF, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import paths
+from measurement.edits import Command, EditError
 from measurement.geometry import centre_of
 from measurement.model import Measurement, ReadingState, Timepoint
 from measurement.reading import Change, Reading
@@ -85,14 +86,8 @@ class ReadingSession(QObject):
             viewport.slice_changed.connect(
                 lambda _k, v=viewport: self._on_viewport_changed(v)
             )
-        window.installEventFilter(self)
 
     # ------------------------------------------------------------ opening
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            self.close_workspace()
-        return False
 
     def close_workspace(self) -> None:
         """Stop saving and close the workspace file."""
@@ -160,8 +155,12 @@ class ReadingSession(QObject):
         self.study_uids = tuple(sorted(s.study_uid for s in studies))
         initial = ReadingState(patient_id=patient_id, timepoints=timepoints)
         try:
-            workspace = Workspace.for_studies(paths.workspace_dir(), self.study_uids)
+            sources = list(getattr(self.window, "opened_paths", []))
+            workspace = Workspace.for_studies(
+                paths.workspace_dir(), self.study_uids, sources
+            )
             stored = workspace.load()
+            workspace.remember_sources(sources)
         except WorkspaceError as error:
             logger.warning("%s", error)
             self.window.statusBar().showMessage(f"Not saved: {error}")
@@ -186,15 +185,37 @@ class ReadingSession(QObject):
     def _on_change(self, change: Change) -> None:
         self.changed.emit(change)
 
+    def execute(self, command: Command) -> bool:
+        """Apply an edit; a refused edit or a failed save is told, not raised."""
+        try:
+            self.reading.execute(command)
+        except EditError as error:
+            self.reading.cancel_preview()
+            self._tell(str(error))
+            return False
+        except WorkspaceError as error:
+            self._tell(f"Not saved: {error}")
+        return True
+
     def undo(self) -> None:
         """Undo the last edit, if any."""
         if self.reading.can_undo:
-            self.reading.undo()
+            try:
+                self.reading.undo()
+            except WorkspaceError as error:
+                self._tell(f"Not saved: {error}")
 
     def redo(self) -> None:
         """Redo the last undone edit, if any."""
         if self.reading.can_redo:
-            self.reading.redo()
+            try:
+                self.reading.redo()
+            except WorkspaceError as error:
+                self._tell(f"Not saved: {error}")
+
+    def _tell(self, message: str) -> None:
+        logger.warning("%s", message)
+        self.window.statusBar().showMessage(message)
 
     # ------------------------------------------------------------ timepoints
 
@@ -277,13 +298,20 @@ class ReadingSession(QObject):
                 point = self.lesion_point(lesion_id, study)
                 if point is not None:
                     self._load_study(study, point)
-        for viewport in self.window.viewports:
-            study = study_of(viewport)
-            if study is None:
-                continue
-            point = self.lesion_point(lesion_id, study)
-            if point is not None:
-                reveal(viewport, point)
+        # Each viewport goes to the lesion in its own study; scroll sync would
+        # otherwise move the ones already placed to where the link says.
+        linker = self.window.linker
+        synced, linker.scroll_linked = linker.scroll_linked, False
+        try:
+            for viewport in self.window.viewports:
+                shown = study_of(viewport)
+                if shown is None:
+                    continue
+                point = self.lesion_point(lesion_id, shown)
+                if point is not None:
+                    reveal(viewport, point)
+        finally:
+            linker.scroll_linked = synced
 
     def lesion_point(
         self, lesion_id: str, study_uid: str
@@ -360,7 +388,12 @@ class ReadingSession(QObject):
     def open_case_file(self, path: Path) -> None:
         """Replace the reading with a case file's lesion table (undoable)."""
         opened = open_case(path)
-        self.reading.execute(ReplaceReading(opened.committed_state, Path(path).name))
+        self.execute(ReplaceReading(opened.committed_state, Path(path).name))
+
+    def open_case_dict(self, case: dict[str, Any], name: str) -> None:
+        """Replace the reading with a case read elsewhere, e.g. from an SR."""
+        opened = Reading.from_case(case)
+        self.reading.execute(ReplaceReading(opened.committed_state, name))
 
     def choose_save_case(self) -> None:
         """Ask where to save the case file and save it."""
@@ -412,7 +445,8 @@ def study_of(viewport: Viewport) -> str | None:
 def install_reading(window: MainWindow, **options: Any) -> ReadingSession:
     """Add the reading, the measuring tools and the lesion table to ``window``."""
     from app.lesion_dock import LesionDock
-    from app.measure_tools import MeasureTools, add_actions
+    from app.measure_actions import add_actions
+    from app.measure_tools import MeasureTools
 
     session = ReadingSession(window)
     tools = MeasureTools(session, **options)

@@ -259,12 +259,13 @@ def _check_chronology(timepoints: list[Timepoint]) -> None:
             "the baseline must be the first timepoint; list timepoints oldest first",
         )
     for i in range(1, len(timepoints)):
-        if timepoints[i].date <= timepoints[i - 1].date:
+        # Two studies of one day (a repeat scan) are two timepoints of that date.
+        if timepoints[i].date < timepoints[i - 1].date:
             raise CaseFormatError(
                 f"timepoints[{i}].date",
-                f"{timepoints[i].date.isoformat()} is not after the previous "
+                f"{timepoints[i].date.isoformat()} is before the previous "
                 f"timepoint's {timepoints[i - 1].date.isoformat()}; list timepoints "
-                "oldest first, one per date",
+                "oldest first",
             )
 
 

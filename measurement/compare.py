@@ -94,7 +94,28 @@ def compare_readings(
         "categories": categories,
         "noise_band_pct": list(NOISE_BAND_PCT),
         "summary": summary,
+        "warnings": _identity_warnings(a, b),
     }
+
+
+def _identity_warnings(a: Case, b: Case) -> list[str]:
+    """Say when two readings do not look like readings of one case."""
+    warnings = []
+    id_a = str((a.patient or {}).get("id", "") or "")
+    id_b = str((b.patient or {}).get("id", "") or "")
+    if id_a and id_b and id_a != id_b:
+        warnings.append(
+            f"the readings name different patients ({id_a} and {id_b}); "
+            "compare two readings of one case"
+        )
+    studies_a = {tp.study_uid for tp in a.timepoints if tp.study_uid}
+    studies_b = {tp.study_uid for tp in b.timepoints if tp.study_uid}
+    if studies_a and studies_b and not studies_a & studies_b:
+        warnings.append(
+            "the readings share no study (no Study Instance UID in common); "
+            "timepoints were paired by id or date"
+        )
+    return warnings
 
 
 def measurement_summary(values: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -163,8 +163,10 @@ class LesionTable:
     def footer(self, footer: int, column: int) -> str:
         """Text of a footer row at a timepoint, ``""`` where nothing applies."""
         key = FOOTER_ROWS[footer][0]
-        values = self.timepoint_evaluation(self.timepoint(column).id)
-        if not values:
+        timepoint_id = self.timepoint(column).id
+        values = self.timepoint_evaluation(timepoint_id)
+        if not values or not self._assessed(timepoint_id):
+            # Nothing read at this timepoint yet: no verdict, not even "no".
             return ""
         if key == "sum":
             return _number(values.get("sum_mm"), " mm")
@@ -177,6 +179,13 @@ class LesionTable:
             return str(margin.get("text", "")) if margin else ""
         value = values.get(key)
         return "" if value is None else str(value)
+
+    def _assessed(self, timepoint_id: str) -> bool:
+        """True once any lesion has a measurement or a status at the timepoint."""
+        state = self._reading.state
+        return any(m.timepoint_id == timepoint_id for m in state.measurements) or any(
+            s.timepoint_id == timepoint_id for s in state.statuses
+        )
 
     def margin(self, column: int) -> Mapping[str, Any] | None:
         """The engine's response margin at a follow-up (``text``, ``to_pd_mm``...)."""

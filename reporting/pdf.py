@@ -19,25 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, Qt
-from PySide6.QtGui import (
-    QColor,
-    QImage,
-    QPageLayout,
-    QPageSize,
-    QPainter,
-    QPdfWriter,
-)
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
 
 from reporting import i18n
-from reporting.pdflayout import BODY_PT, RESOLUTION_DPI, PageFlow
+from reporting.pdfflow import BODY_PT, Flow, write_document
 from reporting.qtsupport import (
-    ensure_gui_application,
     format_date,
     format_number,
     format_percent,
     locale_for,
-    report_font_family,
 )
 from reporting.results import (
     TimepointResult,
@@ -48,8 +39,6 @@ from reporting.results import (
 from reporting.timeline import TimelinePoint, draw_timeline
 
 logger = logging.getLogger(__name__)
-
-MARGIN_MM = 15.0
 
 
 @dataclass
@@ -83,48 +72,22 @@ def write_pdf(
     content: ReportContent,
 ) -> int:
     """Write the report to ``path``; returns the number of pages."""
-    ensure_gui_application()
     i18n.label("title", content.lang)  # fails early on an unknown language
-    probe = QBuffer()
-    probe.open(QIODevice.OpenModeFlag.WriteOnly)
-    pages = _render(QPdfWriter(probe), case, evaluation, content, total=0)
-    probe.close()
-    written = _render(QPdfWriter(str(path)), case, evaluation, content, total=pages)
-    logger.debug("wrote %d-page report %s", written, path)
-    return written
 
+    def paint(flow: Flow) -> None:
+        results = timepoint_results(case, evaluation)
+        _header(flow, case, content, results)
+        _lesion_table(flow, case, results)
+        _responses(flow, results, evaluation)
+        _timeline(flow, results)
+        _free_text(flow, content, results)
+        _key_images(flow, content)
 
-def _render(
-    writer: QPdfWriter,
-    case: Mapping[str, Any],
-    evaluation: Mapping[str, Any] | None,
-    content: ReportContent,
-    total: int,
-) -> int:
-    writer.setResolution(RESOLUTION_DPI)
-    writer.setPageLayout(
-        QPageLayout(
-            QPageSize(QPageSize.PageSizeId.A4),
-            QPageLayout.Orientation.Portrait,
-            QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM),
-            QPageLayout.Unit.Millimeter,
-        )
-    )
-    writer.setTitle(i18n.label("title", content.lang))
-    writer.setCreator("Nadir")
-    flow = PageFlow(writer, content.lang, total, report_font_family())
-    results = timepoint_results(case, evaluation)
-    _header(flow, case, content, results)
-    _lesion_table(flow, case, results)
-    _responses(flow, results, evaluation)
-    _timeline(flow, results)
-    _free_text(flow, content, results)
-    _key_images(flow, content)
-    return flow.finish()
+    return write_document(path, i18n.label("title", content.lang), content.lang, paint)
 
 
 def _header(
-    flow: PageFlow,
+    flow: Flow,
     case: Mapping[str, Any],
     content: ReportContent,
     results: Sequence[TimepointResult],
@@ -159,7 +122,7 @@ def _header(
 
 
 def _lesion_table(
-    flow: PageFlow, case: Mapping[str, Any], results: Sequence[TimepointResult]
+    flow: Flow, case: Mapping[str, Any], results: Sequence[TimepointResult]
 ) -> None:
     lang = flow.lang
     flow.heading(i18n.label("lesions", lang))
@@ -231,7 +194,7 @@ def _lesion_cell(lesion: Mapping[str, Any], tp_id: str, lang: str) -> str:
 
 
 def _responses(
-    flow: PageFlow,
+    flow: Flow,
     results: Sequence[TimepointResult],
     evaluation: Mapping[str, Any] | None,
 ) -> None:
@@ -278,7 +241,7 @@ def _responses(
         flow.text(f"{i18n.label('margin', lang)}: {margin}")
 
 
-def _timeline(flow: PageFlow, results: Sequence[TimepointResult]) -> None:
+def _timeline(flow: Flow, results: Sequence[TimepointResult]) -> None:
     lang = flow.lang
     points = []
     for r in results:
@@ -306,7 +269,7 @@ def _timeline(flow: PageFlow, results: Sequence[TimepointResult]) -> None:
 
 
 def _free_text(
-    flow: PageFlow, content: ReportContent, results: Sequence[TimepointResult]
+    flow: Flow, content: ReportContent, results: Sequence[TimepointResult]
 ) -> None:
     lang = content.lang
     for key, text in (
@@ -323,7 +286,7 @@ def _free_text(
     flow.text(i18n.patient_summary(latest, lang), BODY_PT + 1)
 
 
-def _key_images(flow: PageFlow, content: ReportContent) -> None:
+def _key_images(flow: Flow, content: ReportContent) -> None:
     if not content.key_images:
         return
     flow.new_page()
@@ -362,13 +325,6 @@ def _mm(value: float | None, lang: str) -> str:
     return f"{format_number(value, lang)} {i18n.label('mm', lang)}"
 
 
-def _sum_text(r: TimepointResult, lang: str) -> str:
-    """The sum of diameters; "≥" where a target was not assessed (a lower bound)."""
-    if r.sum_mm is None:
-        return "–"
-    return _mm(r.sum_mm, lang) if r.sum_complete else f"≥ {_mm(r.sum_mm, lang)}"
-
-
 def _pct(value: float | None, lang: str) -> str:
     return "–" if value is None else format_percent(value, lang)
 
@@ -391,3 +347,10 @@ def _margin(margin: Any, target: str | None, lang: str) -> str:
                 )
             )
     return "; ".join(parts) if parts else i18n.margin_text("none", lang)
+
+
+def _sum_text(r: TimepointResult, lang: str) -> str:
+    """The sum of diameters; "≥" where a target was not assessed (a lower bound)."""
+    if r.sum_mm is None:
+        return "–"
+    return _mm(r.sum_mm, lang) if r.sum_complete else f"≥ {_mm(r.sum_mm, lang)}"

@@ -304,6 +304,24 @@ class Workspace:
             (json.dumps(current),),
         )
 
+    @property
+    def sources(self) -> list[Path]:
+        """The folders and files the reading's images were opened from."""
+        stored = self._meta("sources")
+        if not stored:
+            return []
+        return [Path(item) for item in json.loads(stored)]
+
+    def remember_sources(self, sources: Iterable[Path]) -> None:
+        """Record where the images are, so an export can find them again."""
+        known = [str(path) for path in self.sources]
+        for path in sources:
+            text = str(Path(path).resolve())
+            if text not in known:
+                known.append(text)
+        with self._transaction():
+            self._set_meta("sources", json.dumps(known))
+
     def _meta(self, key: str) -> str | None:
         row = self._db.execute(
             "SELECT value FROM meta WHERE key = ?", (key,)

@@ -160,7 +160,7 @@ BROKEN = [
     (
         "dates out of order",
         _set(["timepoints", 1, "date"], "2025-12-01"),
-        "timepoints[1].date: 2025-12-01 is not after",
+        "timepoints[1].date: 2025-12-01 is before the previous",
     ),
     (
         "timepoint without id",
@@ -376,3 +376,29 @@ def test_broken_case_names_the_field(mutate, message):
 def test_not_an_object_at_all():
     with pytest.raises(CaseFormatError, match=r"^expected an object, got \[1, 2\]$"):
         parse_case([1, 2])
+
+
+def test_two_studies_of_one_day_are_two_timepoints_of_that_date():
+    from measurement.recist import evaluate
+
+    case = {
+        "format": "nadir-case/1",
+        "patient": {"id": "P"},
+        "timepoints": [
+            {"id": "T0", "date": "2015-02-06", "baseline": True},
+            {"id": "T1", "date": "2015-02-06"},
+        ],
+        "lesions": [
+            {
+                "id": "L1",
+                "kind": "target",
+                "organ": "brain",
+                "node": False,
+                "measurements": {"T0": {"long_mm": 20.0}, "T1": {"long_mm": 20.4}},
+            }
+        ],
+    }
+    result = evaluate(case)
+    follow_up = result["timepoints"][1]
+    assert follow_up["target"] == "SD"
+    assert follow_up["sum_mm"] == 20.4

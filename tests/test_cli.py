@@ -7,17 +7,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def nadir(*args, env_dir):
+def nadir(*args, env_dir, platform="offscreen"):
+    env = {"PATH": "/usr/bin:/bin", "NADIR_DATA_DIR": str(env_dir)}
+    if platform:
+        env["QT_QPA_PLATFORM"] = platform
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "NADIR_DATA_DIR": str(env_dir),
-            "QT_QPA_PLATFORM": "offscreen",
-        },
+        env=env,
         timeout=120,
     )
 
@@ -52,3 +51,35 @@ def test_empty_window_screenshot_is_written(tmp_path):
     image = QImage(str(shot))
     assert image.width() >= 800 and image.height() >= 500
     assert (tmp_path / "nadir.log").is_file()
+
+
+def test_no_display_is_explained_not_crashed(tmp_path):
+    result = nadir("open", str(tmp_path), env_dir=tmp_path, platform="")
+    assert result.returncode == 2
+    assert "no display to show the window on" in result.stderr
+    assert "xvfb-run -a" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_screenshot_is_refused_for_commands_without_a_window(tmp_path):
+    result = nadir("--screenshot", "x.png", "index", str(tmp_path), env_dir=tmp_path)
+    assert result.returncode == 2
+    assert "--screenshot renders the window" in result.stderr
+    assert not (ROOT / "x.png").exists()
+
+
+def test_output_piped_into_a_closed_pager_ends_quietly(tmp_path):
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for number in range(3000):
+        (folder / f"note-{number:04d}.txt").write_text("not an image")
+    result = subprocess.run(
+        f"{sys.executable} -m app index {folder} | head -1",
+        shell=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "NADIR_DATA_DIR": str(tmp_path)},
+        timeout=120,
+    )
+    assert result.stdout.count("\n") == 1
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr

@@ -477,3 +477,35 @@ def test_compare_command_unreadable_report_exits_2(reading_files, tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith(f"nadir: error: {report}: cannot be read as DICOM")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_readings_of_different_patients_are_flagged():
+    from measurement.compare import compare_readings
+
+    def case(patient, study):
+        return {
+            "format": "nadir-case/1",
+            "patient": {"id": patient},
+            "timepoints": [
+                {"id": "T0", "date": "2026-01-01", "baseline": True, "study_uid": study}
+            ],
+            "lesions": [
+                {
+                    "id": "L1",
+                    "kind": "target",
+                    "organ": "liver",
+                    "node": False,
+                    "measurements": {"T0": {"long_mm": 20.0}},
+                }
+            ],
+        }
+
+    same = compare_readings(case("P1", "1.2.3"), case("P1", "1.2.3"))
+    assert same["warnings"] == []
+    other = compare_readings(case("P1", "1.2.3"), case("P2", "1.2.9"))
+    assert other["warnings"] == [
+        "the readings name different patients (P1 and P2); compare two readings "
+        "of one case",
+        "the readings share no study (no Study Instance UID in common); timepoints "
+        "were paired by id or date",
+    ]

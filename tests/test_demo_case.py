@@ -435,3 +435,13 @@ def test_plans_follow_recist_target_rules():
         plan.acquired.date() < later.acquired.date()
         for plan, later in zip(STUDIES, STUDIES[1:], strict=False)
     ] == [True, True]
+
+
+def test_demo_refuses_a_folder_holding_other_files(tmp_path):
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "letter.txt").write_text("keep")
+    result = nadir("demo", "--no-window", "--dir", str(folder), "--size", "48")
+    assert result.returncode == 2
+    assert f"--dir {folder} holds other files" in result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["letter.txt"]

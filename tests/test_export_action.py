@@ -67,3 +67,53 @@ def test_export_refuses_a_folder_with_files(qtbot, demo, tmp_path, monkeypatch):
     assert (busy / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in busy.iterdir()) == ["notes.txt"]
     assert shown and str(busy) in shown[0]
+
+
+def test_case_file_and_exported_report_open_with_the_images(
+    qtbot, demo, tmp_path, monkeypatch
+):
+    first = MainWindow()
+    qtbot.addWidget(first)
+    # a case file named beside the images becomes the reading
+    first.open_paths([demo, demo / "expected_case.json"])
+    reading = first.reading_session.reading.state
+    assert len(reading.measurements) == 15
+    out = tmp_path / "export"
+    export(first, ExportChoices(out))
+    lengths = sorted(m.long_mm for m in reading.measurements)
+    first.close()
+
+    # a fresh data folder: nothing saved, so the report restores the reading
+    monkeypatch.setenv("NADIR_DATA_DIR", str(tmp_path / "elsewhere"))
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.open_paths([demo, out / "dicom"])
+    restored = second.reading_session.reading.state
+    assert sorted(m.long_mm for m in restored.measurements) == pytest.approx(
+        lengths, abs=0.05
+    )
+    assert [x.id for x in restored.lesions] == [x.id for x in reading.lesions]
+
+
+def test_a_workspace_exports_from_the_command_line_without_naming_the_studies(
+    qtbot, demo, tmp_path, private_data_dir
+):
+    import sys
+    from pathlib import Path
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_paths([demo, demo / "expected_case.json"])
+    workspace = window.reading_session.workspace.path
+    window.close()
+    out = tmp_path / "from-workspace"
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "export", str(workspace), "--out", str(out)],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (out / "dicom" / "measurement-report.dcm").is_file()
+    assert len(json.loads((out / "case.json").read_text())["lesions"]) == 7

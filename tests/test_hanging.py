@@ -66,3 +66,16 @@ def test_prior_series_paired_by_thickness_contrast_and_description():
 def test_a_localizer_is_never_hung_when_a_volume_exists():
     studies = [St("20260101", [S("Surview", is_volume=False, n=1), S("Brain")])]
     assert hang(studies).current_series == 1
+
+
+def test_same_day_studies_hang_by_their_best_series_and_prior_date():
+    # two visits, each with an axial study and a sagittal-only study the same day
+    studies = [
+        St("19040321", [S("ax 5 flip", modality="MR", n=2)]),
+        St("19040321", [S("sag 3d gre +c", modality="MR", orientation="SAGITTAL")]),
+        St("19040323", [S("ax 5 flip", modality="MR", n=2)]),
+        St("19040323", [S("sag 3d gre +c", modality="MR", orientation="SAGITTAL")]),
+    ]
+    hanging = hang(studies)
+    assert hanging.current_study == 2  # the axial study of the newest date
+    assert hanging.comparison_study == 0  # the matching study of the visit before

@@ -22,7 +22,7 @@ from tests.dicom_factory import (
     stack,
     write,
 )
-from viewer import scan
+from viewer import load_series, scan
 from viewer.index import Series
 
 
@@ -339,4 +339,28 @@ def test_multiframe_without_per_frame_positions_is_one_listed_series(
     assert series.notes == [
         "5 frames of multi-frame objects without a position per frame (a cine loop "
         "or projections): listed, not loaded as a stack"
+    ]
+
+
+def test_stacks_split_by_frame_type_carry_it_in_their_description(
+    tmp_path: Path,
+) -> None:
+    positions = [(0, 0, z) for z in (0.0, 2.0)] * 2
+    types = ["ORIGINAL\\PRIMARY\\T1\\M"] * 2 + ["ORIGINAL\\PRIMARY\\T1\\FIELD_MAP"] * 2
+    write(enhanced_ct(positions, [1] * 4, [1.0] * 4, types), tmp_path / "enh.dcm")
+    descriptions = sorted(s.series_description for s in scan([tmp_path]).all_series())
+    assert descriptions == ["Axial 2 mm (field map)", "Axial 2 mm (magnitude)"]
+    (magnitude,) = [
+        s for s in scan([tmp_path]).all_series() if "magnitude" in s.series_description
+    ]
+    volume = load_series(magnitude, workers=0)
+    assert volume.info.series_description == "Axial 2 mm (magnitude)"
+
+
+def test_an_unsplit_series_keeps_its_description(tmp_path: Path) -> None:
+    positions = [(0, 0, z) for z in (0.0, 2.0)]
+    types = ["ORIGINAL\\PRIMARY\\T1\\M"] * 2
+    write(enhanced_ct(positions, [1] * 2, [1.0] * 2, types), tmp_path / "enh.dcm")
+    assert [s.series_description for s in scan([tmp_path]).all_series()] == [
+        "Axial 2 mm"
     ]

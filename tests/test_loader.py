@@ -101,7 +101,11 @@ def test_non_uniform_spacing_is_kept_per_slice(tmp_path: Path) -> None:
     volume = _load(tmp_path)
     assert volume.slice_steps_mm.tolist() == pytest.approx([4, 4, 1.08, 7, 7])
     assert not volume.is_uniform
-    assert volume.warnings == ()
+    # Told as uneven spacing and mixed thickness, never as missing slices.
+    assert [w.split(":")[0] for w in volume.warnings] == [
+        "non-uniform slice spacing",
+        "mixed Slice Thickness (0018,0050)",
+    ]
     assert volume.to_patient([0, 0, 3.5])[2] == pytest.approx(12.58)
 
 
@@ -271,7 +275,12 @@ def test_load_from_zip_member(tmp_path: Path) -> None:
 def test_load_series_from_paths_refuses_several_stacks(tmp_path: Path) -> None:
     stack(tmp_path / "a", 2)
     stack(tmp_path / "b", 2, series_uid="1.2.3.4")
-    with pytest.raises(LoadError, match="2 stacks found"):
+    message = (
+        r"^2 image stacks found: 2024-01-01 10:15 series 3 Axial 2 mm \(2 images\); "
+        r"2024-01-01 10:15 series 3 Axial 2 mm \(2 images\)\. Pass the folder of "
+        r"one series \('nadir index' lists them\)$"
+    )
+    with pytest.raises(LoadError, match=message):
         load_series(tmp_path)
     assert load_series(tmp_path / "b").shape == (2, 6, 8)
 

@@ -10,6 +10,7 @@ implies; undo and redo, and reopening the case from the workspace, restore it.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -138,7 +139,7 @@ def adjust_short_axis(qtbot, window, viewport, place) -> None:
 
 
 def test_measuring_the_demo_gives_the_true_table_and_responses(
-    qtbot, demo, synchronous
+    qtbot, demo, synchronous, tmp_path
 ):
     window = open_window(qtbot, demo)
     chooser = measure_demo(qtbot, window, demo)
@@ -195,7 +196,12 @@ def test_measuring_the_demo_gives_the_true_table_and_responses(
     window.lesion_dock.select_lesion(2)
     window.measure_tools.set_mode("none")
     qtbot.wait(50)
-    assert window.grab().save("/tmp/nadir-measured-demo.png")
+    picture = window.grab()
+    assert picture.save(str(tmp_path / "measured-demo.png"))
+    if os.environ.get("NADIR_SCREENSHOT_DIR"):
+        picture.save(
+            str(Path(os.environ["NADIR_SCREENSHOT_DIR"]) / "measured-demo.png")
+        )
 
     # Undo the new lesion's batch and redo it: the state comes back exactly.
     measured = session.reading.committed_state
@@ -212,3 +218,8 @@ def test_measuring_the_demo_gives_the_true_table_and_responses(
     assert restored == measured
     assert again.reading_session.reading.can_undo
     assert again.reading_session.table.timepoint_evaluation("T2")["overall"] == "PD"
+    again.lesion_dock.select_lesion(0)
+    drawn = again.measure_tools.visible(again.viewports[0])
+    assert [(m.lesion_id, m.timepoint_id) for m in drawn] == [("L1", "T2")]
+    drawn = again.measure_tools.visible(again.viewports[1])
+    assert [(m.lesion_id, m.timepoint_id) for m in drawn] == [("L1", "T1")]

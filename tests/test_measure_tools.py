@@ -16,7 +16,8 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from app.main_window import MainWindow
-from app.measure_tools import LesionChoice, measurement_label
+from app.measure_overlay import measurement_label
+from app.measure_tools import LesionChoice
 from measurement.model import Lesion, LesionKind, Tool
 from tests.factories import ball_volume
 from viewer.volume import Calibration
@@ -98,6 +99,8 @@ def test_timepoints_from_the_studies_oldest_is_baseline(window):
         ("T1", "1.2.9.2", False),
     ]
     assert window.reading_session.workspace is not None
+    window.close()
+    assert window.reading_session.workspace is None
 
 
 def test_caliper_in_mm_and_the_table_follows_the_drag_live(qtbot, window):
@@ -208,7 +211,7 @@ def test_ellipse_gives_mean_sd_and_area_in_mm2(qtbot, window):
     drag(qtbot, viewport, CENTRE - [6.0, 6.0, 0], CENTRE + [6.0, 6.0, 0])
     (measured,) = reading.state.measurements
     assert measured.tool is Tool.ELLIPSE and measured.lesion_id is None
-    label = tools._ellipse_label(viewport, measured)
+    label = tools.overlay.ellipse_label(viewport, measured)
     assert label.startswith("mean 60.0 HU, SD 0.0 HU")
     area = float(label.rsplit("area ", 1)[1].split(" ")[0])
     assert area == pytest.approx(math.pi * 36, rel=0.12)
@@ -358,3 +361,80 @@ def test_the_lesion_question_offers_the_suggestion_first(qtbot, window):
     choice = dialog.choice()
     assert choice.new_lesion == Lesion("", LesionKind.NEW, "", "lung", False)
     assert choice.status == "equivocal"
+
+
+def test_the_real_dialog_asks_after_a_caliper(qtbot, window):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.lesion_chooser import LesionChooser
+
+    show_two(window)
+    tools, reading = window.measure_tools, window.reading_session.reading
+    tools.set_mode("caliper")
+    seen = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        seen.append(type(dialog))
+        dialog.organ_edit.setText("liver")
+        dialog.name_edit.setText("segment VII")
+        dialog.accept()
+
+    QTimer.singleShot(50, answer)
+    drag(qtbot, window.viewports[0], CENTRE - [9.0, 0, 0], CENTRE + [9.0, 0, 0])
+    assert seen == [LesionChooser]
+    (lesion,) = reading.state.lesions
+    assert (lesion.id, lesion.kind, lesion.organ, lesion.name) == (
+        "L1",
+        LesionKind.TARGET,
+        "liver",
+        "segment VII",
+    )
+    assert reading.state.measurements[0].lesion_id == "L1"
+
+
+def test_ellipse_handles_move_and_resize_it(qtbot, window):
+    show_two(window)
+    tools, reading = window.measure_tools, window.reading_session.reading
+    viewport = window.viewports[0]
+    tools.set_mode("ellipse")
+    drag(qtbot, viewport, CENTRE - [6.0, 4.0, 0], CENTRE + [6.0, 4.0, 0])
+    (first,) = reading.state.measurements
+    centre, along, across = (np.asarray(p) for p in first.points_lps_mm)
+    np.testing.assert_allclose(centre, CENTRE, atol=0.3)
+    drag(qtbot, viewport, centre, centre + [2.0, 3.0, 0])
+    (moved,) = reading.state.measurements
+    np.testing.assert_allclose(
+        np.asarray(moved.points_lps_mm) - np.asarray(first.points_lps_mm),
+        [[2.0, 3.0, 0]] * 3,
+        atol=0.3,
+    )
+    end = np.asarray(moved.points_lps_mm[1])
+    drag(qtbot, viewport, end, end + [3.0, 0, 0])
+    (wider,) = reading.state.measurements
+    semi = np.asarray(wider.points_lps_mm[1]) - np.asarray(wider.points_lps_mm[0])
+    assert float(np.linalg.norm(semi)) == pytest.approx(9.0, abs=0.3)
+
+
+def test_a_failed_save_is_told_and_the_edit_kept(qtbot, window):
+    show_two(window)
+    tools, session = window.measure_tools, window.reading_session
+    session.workspace._db.close()
+    tools.set_mode("caliper")
+    tools.chooser = new_target
+    drag(qtbot, window.viewports[0], CENTRE - [8.0, 0, 0], CENTRE + [8.0, 0, 0])
+    assert len(session.reading.state.measurements) == 1
+    assert window.statusBar().currentMessage().startswith("Not saved: ")
+
+
+def test_the_baseline_can_be_changed_from_the_table(qtbot, window):
+    show_two(window)
+    dock, session = window.lesion_dock, window.reading_session
+    model = dock.model
+    assert model.headerData(0, Qt.Orientation.Horizontal).endswith("baseline")
+    dock.make_baseline(1)
+    assert session.reading.state.baseline.id == "T1"
+    assert model.headerData(1, Qt.Orientation.Horizontal) == "T1\n2026-01-01\nbaseline"
+    window.undo_action.trigger()
+    assert session.reading.state.baseline.id == "T0"

@@ -113,7 +113,12 @@ def test_ge_head_tilt_and_irregular_spacing(everything: ScanResult) -> None:
     volume = load_series(series)
     steps = np.round(volume.slice_steps_mm, 2).tolist()
     assert steps == [4.0] * 13 + [1.08] + [7.0] * 13
-    assert not volume.is_uniform and volume.warnings == ()
+    # Files 01-14 are 4 mm thick, 15-28 7 mm; the series counts as 7 mm.
+    assert volume.slice_thicknesses_mm == (4.0,) * 14 + (7.0,) * 14
+    assert series.slice_thickness_mm == volume.info.slice_thickness_mm == 7.0
+    assert not volume.is_uniform
+    # What the index says about tilt, steps and thickness, and nothing else.
+    assert volume.warnings == tuple(series.notes) and len(series.notes) == 3
     assert volume.column_cosine.tolist() == pytest.approx(
         [0, 0.9483, -0.3173], abs=1e-4
     )
@@ -188,6 +193,8 @@ def test_philips_enhanced_mr_split_by_frame_type(everything: ScanResult) -> None
         assert volume.slice_steps_mm == pytest.approx(np.full(31, 4.0), abs=1e-3)
         assert volume.voxels.dtype == np.float32
     assert "split into 2 stacks" in magnitude.notes[0]
+    assert magnitude.series_description == "B0 NS (magnitude)"
+    assert field_map.series_description == "B0 NS (field map)"
 
 
 def test_covid_and_rider_pairs(everything: ScanResult) -> None:
@@ -225,3 +232,19 @@ def test_nadir_index_lists_every_series_and_problem(
     assert out.count("\n    Series ") == len(everything.all_series())
     assert f"Problems ({len(everything.problems)}):" in out
     assert "SOURCES.md: not a DICOM file" in out
+    # The 348 files missing from the Philips CD are counted per folder.
+    cd = "philips_ct_phantom_2studies_cd"
+    grouped = [line for line in out.splitlines() if " are missing" in line]
+    assert grouped == [
+        f"  {cd}/DICOM/S21570/S2020: 141 files named by {cd}/DICOMDIR and "
+        f"{cd}/DICOM/S21570/DIRFILE are missing",
+        f"  {cd}/DICOM/S21570/S2030: 141 files named by {cd}/DICOMDIR and "
+        f"{cd}/DICOM/S21570/DIRFILE are missing",
+        f"  {cd}/DICOM/S21570/S4010: 7 files named by {cd}/DICOMDIR and "
+        f"{cd}/DICOM/S21570/DIRFILE are missing",
+        f"  {cd}/DICOM/S21610/S3010: 59 files named by {cd}/DICOMDIR and "
+        f"{cd}/DICOM/S21610/DIRFILE are missing",
+    ]
+    assert "but missing" not in out
+    # The localizer of 256 rows x 512 columns is printed as such.
+    assert "Series 100 CT (no description) 1 image 256x512 px 0.9766x0.9766 mm" in out

@@ -64,10 +64,13 @@ def hang(studies: Sequence[StudyLike], comparison: int | None = None) -> Hanging
     """
     if not studies:
         raise ValueError("no study to hang")
-    current = len(studies) - 1
-    if comparison is None and len(studies) > 1:
-        comparison = current - 1
+    newest = studies[-1].study_date
+    same_day = [i for i, study in enumerate(studies) if study.study_date == newest]
+    # Of several studies on the newest date, the one with the best series.
+    current = max(same_day, key=lambda i: (_series_rank(studies[i].series), i))
     current_series = best_series(studies[current].series)
+    if comparison is None and len(studies) > 1:
+        comparison = _default_comparison(studies, current, current_series)
     comparison_series = None
     if comparison is not None and current_series is not None:
         reference = studies[current].series[current_series]
@@ -77,19 +80,48 @@ def hang(studies: Sequence[StudyLike], comparison: int | None = None) -> Hanging
     return Hanging(current, current_series, comparison, comparison_series)
 
 
+def _default_comparison(
+    studies: Sequence[StudyLike], current: int, current_series: int | None
+) -> int:
+    """The study before: of the latest earlier date, the best matching one."""
+    newest = studies[current].study_date
+    earlier = [i for i, study in enumerate(studies) if study.study_date != newest]
+    if not earlier:
+        return max(i for i in range(len(studies)) if i != current)
+    date = studies[earlier[-1]].study_date
+    candidates = [i for i in earlier if studies[i].study_date == date]
+    if current_series is None:
+        return candidates[-1]
+    reference = studies[current].series[current_series]
+
+    def match(index: int) -> float:
+        series = studies[index].series
+        found = matching_series(reference, series)
+        return -1.0 if found is None else pairing_score(reference, series[found])
+
+    return max(candidates, key=lambda i: (match(i), i))
+
+
+def _series_rank(series: Sequence[SeriesLike]) -> tuple[int, int, int]:
+    index = best_series(series)
+    if index is None:
+        return (-1, -1, -1)
+    return _rank(series[index])
+
+
 def best_series(series: Sequence[SeriesLike]) -> int | None:
     """The series a reader looks at first: the largest axial volume."""
     candidates = [(index, item) for index, item in enumerate(series) if item.is_volume]
     if not candidates:
         return None
+    return max(candidates, key=lambda entry: _rank(entry[1]))[0]
 
-    def rank(entry: tuple[int, SeriesLike]) -> tuple[int, int, int]:
-        _, item = entry
-        axial = int(item.orientation == "AXIAL")
-        cross_sectional = int(item.modality in ("CT", "MR", "PT"))
-        return (cross_sectional, axial, item.count)
 
-    return max(candidates, key=rank)[0]
+def _rank(item: SeriesLike) -> tuple[int, int, int]:
+    """Cross-sectional first, then axial, then the larger stack."""
+    axial = int(item.orientation == "AXIAL")
+    cross_sectional = int(item.modality in ("CT", "MR", "PT"))
+    return (cross_sectional, axial, item.count)
 
 
 def matching_series(reference: SeriesLike, series: Sequence[SeriesLike]) -> int | None:

@@ -62,6 +62,7 @@ class FileRef:
     orientation: tuple[float, float, float, float, float, float] | None = None
     pixel_spacing_mm: tuple[float, float] | None = None
     slice_thickness_mm: float | None = None
+    gantry_tilt_deg: float | None = None
     rescale_slope: float = 1.0
     rescale_intercept: float = 0.0
     transfer_syntax_uid: str = ""
@@ -277,6 +278,9 @@ def _frame(
         pixel_spacing_mm=spacing,
         slice_thickness_mm=float_or_none(
             find("PixelMeasuresSequence", "SliceThickness")
+        ),
+        gantry_tilt_deg=float_or_none(
+            find("CTAcquisitionDetailsSequence", "GantryDetectorTilt")
         ),
         rescale_slope=1.0 if slope is None else slope,
         rescale_intercept=0.0 if intercept is None else intercept,

@@ -26,7 +26,6 @@ from viewer.headers import (
     FrameKeys,
     Header,
     HeaderError,
-    float_or_none,
     has,
     int_or_none,
     raw,
@@ -35,7 +34,8 @@ from viewer.headers import (
     text,
 )
 from viewer.sources import Location, resolve_file_id, walk
-from viewer.stacking import classify_orientation, normal_of, slice_gaps, split
+from viewer.stack_notes import geometry_notes, sorted_along_normal
+from viewer.stacking import classify_orientation, split
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +57,16 @@ _PHOTOMETRIC_LOADABLE = frozenset({"MONOCHROME1", "MONOCHROME2"})
 
 @dataclass(frozen=True)
 class Problem:
-    """A file that was left out, and why (``archive.zip!member`` inside zips)."""
+    """A file that was left out, and why (``archive.zip!member`` inside zips).
+
+    ``missing_from`` is set for a file that a DICOMDIR (or a chained directory
+    file) names but the medium lacks: the directory file that names it, so a
+    printout can count the missing files per folder instead of listing each.
+    """
 
     path: str
     reason: str
+    missing_from: str = ""
 
 
 @dataclass
@@ -69,7 +75,13 @@ class Series:
 
     ``files`` has one entry per frame, in the order found; the loader sorts them
     along the slice normal. ``stack_id`` is '' for an unsplit series, otherwise a
-    label telling this stack apart from its siblings.
+    label telling this stack apart from its siblings. ``rows`` and ``columns``
+    are Rows (0028,0010) and Columns (0028,0011); ``pixel_spacing_mm`` is Pixel
+    Spacing (row, column); ``slice_steps_mm`` the smallest and largest distance
+    between successive slice centres along the normal (None for one slice or
+    without positions). ``slice_thickness_mm`` is
+    the LARGEST Slice Thickness of the stack: RECIST 1.1 (3.1.1) ties
+    measurability to it, so a stack with 4 mm and 7 mm parts counts as 7 mm.
     """
 
     series_instance_uid: str
@@ -83,6 +95,8 @@ class Series:
     frame_of_reference_uid: str = ""
     rows: int = 0
     columns: int = 0
+    pixel_spacing_mm: tuple[float, float] | None = None
+    slice_steps_mm: tuple[float, float] | None = None
     files: list[FileRef] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     is_volume: bool = False
@@ -157,7 +171,8 @@ def scan(
     queue = list(dict.fromkeys(walk(paths, raw_problems)))
     seen = set(queue)
     roots: dict[Location, str] = {}
-    missing: set[str] = set()
+    # Missing files named by directory files: lower-case path -> directory file.
+    missing: dict[str, str] = {}
     builder = _TreeBuilder()
     done = 0
     with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="nadir-scan") as pool:
@@ -187,7 +202,8 @@ def scan(
                 progress(done, len(queue))
         for future in ahead.values():
             future.cancel()
-    result = ScanResult(builder.build(), [Problem(p, r) for p, r in raw_problems])
+    problems = [Problem(p, r, missing.get(p.lower(), "")) for p, r in raw_problems]
+    result = ScanResult(builder.build(), problems)
     logger.info(
         "indexed %d files: %d patients, %d series, %d problems",
         done,
@@ -208,7 +224,7 @@ def _read(location: Location) -> Header | HeaderError:
 def _directory_targets(
     header: Header,
     roots: dict[Location, str],
-    missing: set[str],
+    missing: dict[str, str],
     problems: list[tuple[str, str]],
 ) -> list[Location]:
     """Files a DICOMDIR (or a chained Philips DIRFILE) names; missing ones reported."""
@@ -228,7 +244,7 @@ def _directory_targets(
         if not exists:
             key = target.display.lower()
             if key not in missing:
-                missing.add(key)
+                missing[key] = location.display
                 problems.append(
                     (
                         target.display,
@@ -384,32 +400,43 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
             )
         ]
     stacks = split(entry.frames)
-    for stack in stacks:
+    kinds = _distinct_frame_types([stack.frames[0][1].frame_type for stack in stacks])
+    for stack, kind in zip(stacks, kinds, strict=True):
         refs = [ref for ref, _ in stack.frames]
         first_ref, first_keys = stack.frames[0]
         notes = []
         if len(stacks) > 1:
             notes.append(
                 f"series mixes {stack.reason}: split into {len(stacks)} stacks; "
-                f"this is '{stack.label}' with {len(refs)} images"
+                f"this is '{stack.label}' with {len(refs)} "
+                f"image{'s' if len(refs) != 1 else ''}"
             )
-        notes.extend(_stack_notes(refs, first_keys))
+        description = base["series_description"]
+        if kind:
+            description = f"{description} ({kind})".strip()
         refused = _photometric_refusal(first_keys.photometric)
         if refused:
+            # Geometry notes would describe how a picture that is not shown is shown.
             notes.append(refused)
+        else:
+            notes.extend(_stack_notes(refs, first_keys))
+        # The thickest slice decides measurability (RECIST 1.1 3.1.1); a frame
+        # without Slice Thickness of its own has none (secondary captures).
         thicknesses = [r.slice_thickness_mm for r in refs if r.slice_thickness_mm]
-        thickness = (
-            max(set(thicknesses), key=thicknesses.count)
-            if thicknesses
-            else float_or_none(raw(ds, "SliceThickness"))
-        )
+        thickness = max(thicknesses) if thicknesses else None
+        _, distances = sorted_along_normal(refs)
+        steps = np.diff(distances)
         out.append(
             Series(
-                **base,
+                **{**base, "series_description": description},
                 orientation=classify_orientation(first_ref.orientation),
                 slice_thickness_mm=thickness,
                 rows=first_keys.size[0],
                 columns=first_keys.size[1],
+                pixel_spacing_mm=first_ref.pixel_spacing_mm,
+                slice_steps_mm=(
+                    (float(steps.min()), float(steps.max())) if len(steps) else None
+                ),
                 files=refs,
                 notes=notes,
                 is_volume=not refused,
@@ -417,6 +444,41 @@ def _build_series(entry: _SeriesFrames) -> list[Series]:
                 series_number=int_or_none(first_keys.series_number),
             )
         )
+    return out
+
+
+# Values of Frame Type (0008,9007) that name the complex component of an MR image
+# (PS3.3 C.8.13.1.1.1; Philips writes the one-letter forms).
+_COMPONENTS = {
+    "M": "magnitude",
+    "P": "phase",
+    "R": "real",
+    "I": "imaginary",
+    "MAGNITUDE": "magnitude",
+    "PHASE": "phase",
+    "REAL": "real",
+    "IMAGINARY": "imaginary",
+}
+
+
+def _distinct_frame_types(frame_types: list[str]) -> list[str]:
+    """What tells each stack's Frame Type apart from its siblings', or ''.
+
+    Values shared by every stack are dropped, so ``ORIGINAL\\PRIMARY\\T1\\M``
+    beside ``ORIGINAL\\PRIMARY\\T1\\FIELD_MAP`` gives ``magnitude`` and
+    ``field map``.
+    """
+    if len(set(frame_types)) < 2:
+        return [""] * len(frame_types)
+    split_types = [t.split("\\") for t in frame_types]
+    width = max(len(values) for values in split_types)
+    padded = [values + [""] * (width - len(values)) for values in split_types]
+    varying = [i for i in range(width) if len({v[i] for v in padded}) > 1]
+    out = []
+    for values in padded:
+        parts = [values[i] or "none" for i in varying]
+        named = [_COMPONENTS.get(p, p.replace("_", " ").lower()) for p in parts]
+        out.append(" ".join(named))
     return out
 
 
@@ -443,11 +505,5 @@ def _stack_notes(refs: list[FileRef], keys: FrameKeys) -> list[str]:
             "no Image Position/Orientation (Patient): shown as a flat image without "
             "patient geometry"
         )
-    elif len(located) > 2 and located[0].orientation is not None:
-        normal = normal_of(located[0].orientation)
-        pairs = sorted(
-            (float(normal @ np.asarray(r.position_lps_mm)), r.slice_thickness_mm)
-            for r in located
-        )
-        notes.extend(slice_gaps([p[0] for p in pairs], [p[1] for p in pairs]))
+    notes.extend(geometry_notes(refs))
     return notes

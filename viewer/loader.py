@@ -10,6 +10,7 @@ blocking form, for the command line, tests and worker threads.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -30,7 +31,7 @@ from viewer.presentation import (
     window_presets,
 )
 from viewer.stacking import StackError, sort_along_normal
-from viewer.volume import Volume
+from viewer.volume import VoiLut, Volume, WindowPreset
 
 logger = logging.getLogger(__name__)
 
@@ -92,13 +93,40 @@ def _only_series(
             "no loadable image stack found"
             + (": " + "; ".join(reasons) if reasons else "")
         )
-    names = ", ".join(
-        f"series {s.series_number} {s.stack_id}".strip() for s in loadable[:6]
-    )
+    stacks = [
+        _stack_name(study.study_date, study.study_time, series)
+        for patient in result.patients
+        for study in patient.studies
+        for series in study.series
+        if series.is_volume
+    ]
+    shown = "; ".join(stacks[:_NAMED_STACKS])
+    if len(stacks) > _NAMED_STACKS:
+        shown += f"; and {len(stacks) - _NAMED_STACKS} more"
     raise LoadError(
-        f"{len(loadable)} stacks found ({names}); index with viewer.scan() and "
-        "pass one Series"
+        f"{len(stacks)} image stacks found: {shown}. Pass the folder of one series "
+        "('nadir index' lists them)"
     )
+
+
+# How many stacks a "several stacks found" message names before "and N more".
+_NAMED_STACKS = 8
+
+
+def _stack_name(study_date: str, study_time: str, series: Series) -> str:
+    """'2015-02-06 09:28 series 201 STD BRAIN 5MM (28 images)' for a message."""
+    date = (
+        f"{study_date[:4]}-{study_date[4:6]}-{study_date[6:]}"
+        if len(study_date) == 8
+        else "undated"
+    )
+    if len(study_time) >= 4 and study_time[:4].isdigit():
+        date += f" {study_time[:2]}:{study_time[2:4]}"
+    number = "-" if series.series_number is None else str(series.series_number)
+    description = series.series_description or "(no description)"
+    stack = f" [{series.stack_id}]" if series.stack_id else ""
+    images = "image" if series.count == 1 else "images"
+    return f"{date} series {number} {description}{stack} ({series.count} {images})"
 
 
 class SeriesLoader:
@@ -156,12 +184,7 @@ class SeriesLoader:
         except DecodeError as error:
             raise LoadError(f"{self.refs[0].display}: {error}") from None
         spacing, calib = calibration(ds, self.refs[0].pixel_spacing_mm)
-        presets = window_presets(ds, _frame_groups(ds, self.refs[0].frame))
-        luts = voi_luts(ds)
-        presets += [
-            lut_window(lut, self.refs[0].rescale_slope, self.refs[0].rescale_intercept)
-            for lut in luts
-        ]
+        presets, luts = self._presets(ds)
         thickness = series.slice_thickness_mm
         warnings += series.notes
         if "ModalityLUTSequence" in ds:
@@ -186,9 +209,14 @@ class SeriesLoader:
             voi_luts=tuple(luts),
             monochrome1=str(ds.get("PhotometricInterpretation", "")).strip()
             == "MONOCHROME1",
-            info=series_info(ds, thickness),
+            # The index's description tells split stacks apart ("B0 NS (magnitude)").
+            info=dataclasses.replace(
+                series_info(ds, thickness),
+                series_description=series.series_description,
+            ),
             single_slice_step_mm=thickness or 1.0,
             warnings=tuple(dict.fromkeys(warnings)),
+            slice_thicknesses_mm=tuple(r.slice_thickness_mm for r in self.refs),
         )
         self._loaded = np.zeros(len(self.refs), dtype=bool)
         self._claimed = np.zeros(len(self.refs), dtype=bool)
@@ -196,6 +224,29 @@ class SeriesLoader:
         self._done = 0
         self._order: list[int] = []
         self._next_index = 0
+
+    def _presets(self, first: Any) -> tuple[list[WindowPreset], list[VoiLut]]:
+        """Windows and VOI LUTs of the middle slice, the one shown first.
+
+        Scanners window each slice for its own content; an edge slice of a head
+        MR holds mostly air, so its window saturates the brain (PS3.3 C.11.2).
+        """
+        middle = self.refs[len(self.refs) // 2]
+        ds = first
+        if middle.location != self.refs[0].location:
+            try:
+                ds = read_header(middle.location).dataset
+            except HeaderError as error:
+                logger.warning(
+                    "middle slice header unreadable, using the first: %s", error
+                )
+        presets = window_presets(ds, _frame_groups(ds, middle.frame))
+        luts = voi_luts(ds)
+        presets += [
+            lut_window(lut, middle.rescale_slope, middle.rescale_intercept)
+            for lut in luts
+        ]
+        return presets, luts
 
     # ------------------------------------------------------------ public API
 

@@ -92,8 +92,10 @@ def _ultrasound_region(ds: Dataset) -> tuple[float, float] | None:
 def window_presets(ds: Dataset, frame_groups: list[Dataset]) -> list[WindowPreset]:
     """Window centre/width pairs of the file (C.11.2.1.2), in modality units.
 
-    For enhanced images the Frame VOI LUT functional group of the first frame
-    comes first, then the top-level attributes.
+    For enhanced images the Frame VOI LUT functional group of the frame whose
+    groups are given comes first, then the top-level attributes. Each preset is
+    named by its Window Center & Width Explanation (0028,1055), else "File"
+    ("File 2", "File 3" for further unnamed ones).
     """
     sources = []
     for group in frame_groups:
@@ -101,6 +103,7 @@ def window_presets(ds: Dataset, frame_groups: list[Dataset]) -> list[WindowPrese
             sources.append(item)
     sources.append(ds)
     presets: list[WindowPreset] = []
+    unnamed = 0
     for source in sources:
         centers = as_list(source.get("WindowCenter"))
         widths = as_list(source.get("WindowWidth"))
@@ -109,10 +112,13 @@ def window_presets(ds: Dataset, frame_groups: list[Dataset]) -> list[WindowPrese
             c, w = float_or_none(center), float_or_none(width)
             if c is None or w is None or w <= 0:
                 continue
+            if any((p.center, p.width) == (c, w) for p in presets):
+                continue
             name = str(names[index]).strip() if index < len(names) else ""
-            preset = WindowPreset(name or f"File {len(presets) + 1}", c, w)
-            if not any((p.center, p.width) == (c, w) for p in presets):
-                presets.append(preset)
+            if not name:
+                unnamed += 1
+                name = "File" if unnamed == 1 else f"File {unnamed}"
+            presets.append(WindowPreset(name, c, w))
     return presets
 
 

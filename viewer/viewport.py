@@ -382,18 +382,13 @@ class Viewport(QWidget):
                 QPointF(x + dx * gap, y + dy * gap), QPointF(x + dx * arm, y + dy * arm)
             )
 
-    def _paint_text(self, painter: QPainter) -> None:
+    def overlay_corners(self) -> tuple[list[str], list[str], list[str], list[str]]:
+        """Text lines of the top-left, top-right, bottom-left, bottom-right corners."""
         volume = self.volume
         plane = self._plane
         if volume is None or plane is None or self.source is None:
-            return
+            return [], [], [], []
         info = volume.info
-        font = QFont(self.font())
-        font.setPointSizeF(9)
-        painter.setFont(font)
-        painter.setPen(OVERLAY_COLOUR)
-        margin = 6
-        area = QRectF(self.rect()).adjusted(margin, margin, -margin, -margin)
         top_left = [
             self.title,
             info.patient_name.replace("^", " "),
@@ -401,11 +396,13 @@ class Viewport(QWidget):
             _format_date(info.study_date),
         ]
         position = float(plane.distance_to(np.zeros(3)) * -1)
-        thickness = (
-            f"  thk {info.slice_thickness_mm:g} mm"
-            if info.slice_thickness_mm and self.source.orientation == "native"
-            else ""
+        # Only a native plane is one acquired slice with a thickness of its own.
+        own = (
+            volume.slice_thickness_at(self._index)
+            if self.source.orientation == "native"
+            else None
         )
+        thickness = f"  thk {own:g} mm" if own else ""
         top_right = [
             info.series_description or info.modality,
             f"{self.source.orientation_name}  {self._index + 1}/{self.source.count}",
@@ -420,14 +417,25 @@ class Viewport(QWidget):
         if not plane.calibration.trusted:
             bottom_left.append(f"Uncalibrated: {plane.calibration.note}")
         bottom_right = [self.link_text] if self.link_text else []
+        return top_left, top_right, bottom_left, bottom_right
+
+    def _paint_text(self, painter: QPainter) -> None:
+        if self.volume is None:
+            return
+        font = QFont(self.font())
+        font.setPointSizeF(9)
+        painter.setFont(font)
+        painter.setPen(OVERLAY_COLOUR)
+        margin = 6
+        area = QRectF(self.rect()).adjusted(margin, margin, -margin, -margin)
         flags = Qt.AlignmentFlag
-        corners = (
-            (flags.AlignLeft | flags.AlignTop, top_left),
-            (flags.AlignRight | flags.AlignTop, top_right),
-            (flags.AlignLeft | flags.AlignBottom, bottom_left),
-            (flags.AlignRight | flags.AlignBottom, bottom_right),
+        alignments = (
+            flags.AlignLeft | flags.AlignTop,
+            flags.AlignRight | flags.AlignTop,
+            flags.AlignLeft | flags.AlignBottom,
+            flags.AlignRight | flags.AlignBottom,
         )
-        for alignment, lines in corners:
+        for alignment, lines in zip(alignments, self.overlay_corners(), strict=True):
             _shadowed_text(painter, area, alignment, _lines(lines))
 
     def _paint_orientation(self, painter: QPainter) -> None:

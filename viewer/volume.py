@@ -86,6 +86,12 @@ class SeriesInfo:
     modality: str = ""
     body_part_examined: str = ""
     slice_thickness_mm: float | None = None
+    """The LARGEST Slice Thickness (0018,0050) of the stack's slices.
+
+    RECIST 1.1 (section 3.1.1) makes a lesion measurable from twice the slice
+    thickness; a stack with thick and thin parts must be judged by its thickest
+    part. The thickness of one slice is :meth:`Volume.slice_thickness_at`.
+    """
     contrast_agent: str = ""
     manufacturer: str = ""
 
@@ -114,6 +120,10 @@ class Volume:
     warnings
         What the user should know about the stack: missing slices, a series
         split into several stacks, a flat image without patient geometry.
+    slice_thicknesses_mm
+        Slice Thickness (0018,0050) of each slice in k order, ``None`` where a
+        slice has none; empty when unknown (then ``info.slice_thickness_mm``
+        stands for every slice).
     """
 
     voxels: npt.NDArray[Any]
@@ -131,6 +141,7 @@ class Volume:
     # Used to place points off a single-slice stack; the slice thickness if known.
     single_slice_step_mm: float = 1.0
     warnings: tuple[str, ...] = ()
+    slice_thicknesses_mm: tuple[float | None, ...] = ()
 
     def __post_init__(self) -> None:
         self.slice_positions_lps_mm = np.asarray(
@@ -152,6 +163,10 @@ class Volume:
             self.slice_positions_lps_mm
         ):
             raise ValueError("one SOP Instance UID per slice is required")
+        if self.slice_thicknesses_mm and len(self.slice_thicknesses_mm) != len(
+            self.slice_positions_lps_mm
+        ):
+            raise ValueError("one slice thickness per slice is required")
         distances = self.slice_positions_lps_mm @ self.normal
         if np.any(np.diff(distances) <= 0):
             raise ValueError(
@@ -264,6 +279,12 @@ class Volume:
     def slice_distance_mm(self, k: int) -> float:
         """Position of slice k along the normal (mm), as shown in overlays."""
         return float(self._distances_mm[k])
+
+    def slice_thickness_at(self, k: int) -> float | None:
+        """Slice Thickness (0018,0050) of slice k; the series' when not per slice."""
+        if self.slice_thicknesses_mm:
+            return self.slice_thicknesses_mm[k]
+        return self.info.slice_thickness_mm
 
     def contains(self, index_ijk: npt.ArrayLike) -> bool:
         """True when a continuous index lies within the stack (voxel centres)."""

@@ -6,6 +6,11 @@ the response categories per timepoint, and the summary figures (bias, mean absol
 difference, limits of agreement, category agreement, kappa). Reading A is the
 reference. Files are read by suffix (``reporting.readings``), so any reading format
 registered there works. ``--json`` prints the whole comparison.
+
+A reviewer records the peer review with ``--score`` (concur, minor,
+significant-likely, significant-unlikely) and ``--comment``, and writes it as a
+review PDF (``--review-pdf``) and a review case file (``--review-json``,
+``nadir-review/1``). Output files are never written over a reading given.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 NAME = "compare"
 DASH = "-"
+# The same keys as reporting.review.SCORES, kept here so that the parser is built
+# without importing the reporting package.
+SCORE_CHOICES = ("concur", "minor", "significant-likely", "significant-unlikely")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -40,6 +48,25 @@ def add_parser(subparsers: Any) -> None:
         help="pair lesions with different ids whose centres lie this close "
         "(default 15)",
     )
+    review = parser.add_argument_group("peer review")
+    review.add_argument(
+        "--review-pdf", type=Path, metavar="OUT.pdf", help="write the review report"
+    )
+    review.add_argument(
+        "--review-json",
+        type=Path,
+        metavar="OUT.json",
+        help="write the review case file (nadir-review/1)",
+    )
+    review.add_argument(
+        "--score",
+        choices=SCORE_CHOICES,
+        help="peer-review score: concur; minor (discrepancy); significant-likely or "
+        "significant-unlikely (a significant discrepancy likely or unlikely to "
+        "matter clinically)",
+    )
+    review.add_argument("--comment", default="", help="the reviewer's comment")
+    review.add_argument("--reviewer", default="", help="the reviewer's name")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,6 +87,13 @@ def run(args: argparse.Namespace) -> int:
     result = compare_readings(
         reading_a, reading_b, match_tolerance_mm=args.match_tolerance_mm
     )
+    if args.review_pdf is not None or args.review_json is not None:
+        _write_review(args, reading_a, reading_b)
+    elif args.score is not None or args.comment or args.reviewer:
+        raise UsageError(
+            "--score, --comment and --reviewer go into a review: add --review-pdf "
+            "OUT.pdf and/or --review-json OUT.json"
+        )
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -67,9 +101,47 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_review(
+    args: argparse.Namespace, reading_a: dict[str, Any], reading_b: dict[str, Any]
+) -> None:
+    """Write the review PDF and/or file the arguments ask for."""
+    from app.cli import UsageError
+    from reporting.review import PeerReview, build_review, write_review
+
+    outputs = [p for p in (args.review_pdf, args.review_json) if p is not None]
+    inputs = {args.reading_a.resolve(), args.reading_b.resolve()}
+    for path in outputs:
+        if path.resolve() in inputs:
+            raise UsageError(f"{path}: is one of the readings; choose another file")
+        if not path.parent.is_dir():
+            raise UsageError(f"{path}: the folder {path.parent} does not exist")
+    review = build_review(
+        reading_a,
+        reading_b,
+        PeerReview(args.score, args.comment, args.reviewer),
+        source_a=args.reading_a.name,
+        source_b=args.reading_b.name,
+        match_tolerance_mm=args.match_tolerance_mm,
+    )
+    try:
+        if args.review_json is not None:
+            write_review(args.review_json, review)
+        if args.review_pdf is not None:
+            from reporting.review_pdf import write_review_pdf
+
+            write_review_pdf(args.review_pdf, review)
+    except OSError as error:
+        raise UsageError(
+            f"{error.filename}: cannot be written ({error.strerror})"
+        ) from None
+    for path in outputs:
+        logger.info("wrote %s", path)
+
+
 def format_comparison(result: dict[str, Any], name_a: str, name_b: str) -> str:
     """The comparison as plain text."""
     out = [f"A: {name_a} (reference)", f"B: {name_b}"]
+    out += [f"Warning: {warning}" for warning in result.get("warnings", [])]
     low, high = result["noise_band_pct"]
     band = f"{low:+.0f}% to {high:+.0f}%"
     table = [["lesion", "timepoint", "A (mm)", "B (mm)", "B-A (mm)", "B-A (%)", "band"]]

@@ -58,7 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(args: argparse.Namespace) -> int:
     """Write the demo if needed, print its folder, then open the window."""
-    from viewer.demo_case import is_complete, write_demo_case
+    from viewer.demo_case import COMPLETE_MARKER, is_complete, write_demo_case
 
     folder: Path = args.dir if args.dir is not None else paths.demo_dir()
     if folder.exists() and not folder.is_dir():
@@ -67,6 +67,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--size {args.size} --slices {args.slices} is too small for the demo; "
             "use at least --size 32 --slices 8"
+        )
+    if (
+        folder.is_dir()
+        and any(folder.iterdir())
+        and not (folder / COMPLETE_MARKER).exists()
+    ):
+        raise UsageError(
+            f"--dir {folder} holds other files; give a new or empty folder for the "
+            "demo case"
         )
     if is_complete(folder, args.size, args.slices):
         logger.info("demo case already written, reusing it")

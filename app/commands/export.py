@@ -36,7 +36,8 @@ def add_parser(subparsers: Any) -> None:
         type=Path,
         default=[],
         metavar="PATH",
-        help="folders, files, DICOMDIR media or zip archives with the measured images",
+        help="study folders or files with the measured images (a workspace "
+        "remembers where its images were opened from)",
     )
     parser.add_argument(
         "--out",
@@ -69,13 +70,18 @@ def run(args: argparse.Namespace) -> int:
     from reporting.kos import KosError
     from reporting.sr import SrError
 
-    if not args.studies:
+    if Path(args.reading).suffix.lower() == ".json" and not args.studies:
         raise UsageError(
             "give the study folders that hold the measured images with "
             "--studies PATH..."
         )
-    case, flagged = _reading(Path(args.reading), list(args.studies))
-    studies = list(args.studies)
+    case, flagged, remembered = _reading(Path(args.reading), list(args.studies or []))
+    studies = list(args.studies or remembered)
+    if not studies:
+        raise UsageError(
+            "give the study folders that hold the measured images with "
+            "--studies PATH..."
+        )
 
     def progress(done: int, total: int, message: str) -> None:
         print(f"[{done + 1}/{total}] {message}", file=sys.stderr)
@@ -101,15 +107,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reading(path: Path, studies: list[Path]) -> tuple[dict[str, Any], list[str]]:
-    """The case and the flagged key images, from a case file or a workspace."""
+def _reading(
+    path: Path, studies: list[Path]
+) -> tuple[dict[str, Any], list[str], list[Path]]:
+    """The case, the flagged key images and where a workspace's images were."""
     if not path.exists():
         raise UsageError(f"{path} does not exist")
     for study in studies:
         if not study.exists():
             raise UsageError(f"study path {study} does not exist")
     if path.suffix.lower() == ".json":
-        return _case_file(path), []
+        return _case_file(path), [], []
     return _workspace(path)
 
 
@@ -123,16 +131,17 @@ def _case_file(path: Path) -> dict[str, Any]:
         raise UsageError(str(error)) from error
 
 
-def _workspace(path: Path) -> tuple[dict[str, Any], list[str]]:
-    """The reading saved in a workspace file, and its flagged images."""
+def _workspace(path: Path) -> tuple[dict[str, Any], list[str], list[Path]]:
+    """The reading saved in a workspace file, its flagged images and sources."""
     from reporting.workspace import Workspace, WorkspaceError
 
     try:
         with Workspace(path) as workspace:
             reading = workspace.load()
+            sources = [p for p in workspace.sources if p.exists()]
     except WorkspaceError as error:
         raise UsageError(str(error)) from error
     if reading is None:
         raise UsageError(f"{path}: the workspace holds no reading yet")
     flagged = [k.image.sop_uid for k in reading.state.key_images]
-    return reading.to_case(), flagged
+    return reading.to_case(), flagged, sources

@@ -43,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
 
     fixed = _load(args.fixed, "FIXED_SERIES", UsageError)
     moving = _load(args.moving, "MOVING_SERIES", UsageError)
-    result = register_rigid(fixed, moving)
+    try:
+        result = register_rigid(fixed, moving)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
 
     if args.json:
         data = {

@@ -1,27 +1,96 @@
-"""Laying a report out on PDF pages: a cursor that flows text, tables and painted
-blocks down the page and starts a new page, with its footer, when one is full.
+"""Shared drawing for Nadir's PDF documents, painted with Qt's PDF writer.
 
-Sizes are in the writer's device pixels at :data:`RESOLUTION_DPI`; fonts are given
-in points so they print at the same size on any writer.
+:class:`Flow` lays text, headings, ruled tables and painted blocks down A4 pages
+and numbers them in the footer ("page 2 of 3"); :func:`write_document` renders a
+document twice, first into memory to count its pages, then into the file. The
+tumour response report (:mod:`reporting.pdf`) and the review report
+(:mod:`reporting.review_pdf`) are both drawn with it, so they look alike.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPdfWriter, QPen
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QPen,
+)
 
 from reporting import i18n
+from reporting.qtsupport import ensure_gui_application, report_font_family
 
 logger = logging.getLogger(__name__)
 
 RESOLUTION_DPI = 300
+MARGIN_MM = 15.0
 BODY_PT = 9.0
+HEADER_FILL = QColor("#e8edf3")
+
+# Paints a whole document into a flow and returns nothing; the flow counts pages.
+Painter = Callable[["Flow"], None]
 
 
-class PageFlow:
+def write_document(path: Path, title: str, lang: str, paint: Painter) -> int:
+    """Render ``paint`` into a PDF at ``path``; returns the number of pages.
+
+    The document is painted twice: into memory to count the pages, then into the
+    file with "page n of total" in every footer.
+    """
+    ensure_gui_application()
+    family = report_font_family()
+    probe = QBuffer()
+    probe.open(QIODevice.OpenModeFlag.WriteOnly)
+    pages = _paint_into(QPdfWriter(probe), "memory", title, lang, 0, family, paint)
+    probe.close()
+    written = _paint_into(
+        QPdfWriter(str(path)), str(path), title, lang, pages, family, paint
+    )
+    logger.debug("wrote %d-page document %s", written, path)
+    return written
+
+
+def _paint_into(
+    writer: QPdfWriter,
+    target: str,
+    title: str,
+    lang: str,
+    total: int,
+    family: str,
+    paint: Painter,
+) -> int:
+    flow = Flow(_prepared(writer, title), lang, total, family)
+    if not flow.painter.isActive():
+        raise OSError(errno.EACCES, "cannot be opened for writing", target)
+    paint(flow)
+    return flow.finish()
+
+
+def _prepared(writer: QPdfWriter, title: str) -> QPdfWriter:
+    writer.setResolution(RESOLUTION_DPI)
+    writer.setPageLayout(
+        QPageLayout(
+            QPageSize(QPageSize.PageSizeId.A4),
+            QPageLayout.Orientation.Portrait,
+            QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM),
+            QPageLayout.Unit.Millimeter,
+        )
+    )
+    writer.setTitle(title)
+    writer.setCreator("Nadir")
+    return writer
+
+
+class Flow:
     """A cursor that lays blocks down the page and starts new pages as needed."""
 
     def __init__(self, writer: QPdfWriter, lang: str, total: int, family: str):
@@ -43,6 +112,9 @@ class PageFlow:
         font = QFont(self.family)
         font.setPointSizeF(points)
         font.setBold(bold)
+        # Without ligatures "fi" stays two letters, so copied or extracted text
+        # reads as written.
+        font.setStyleStrategy(QFont.StyleStrategy.PreferNoShaping)
         return font
 
     def line_height(self, points: float, bold: bool = False) -> float:
@@ -108,11 +180,13 @@ class PageFlow:
         bold_rows: Sequence[int] = (),
         spanned_rows: Sequence[int] = (),
         span: int = 1,
+        tints: Mapping[int, QColor] | None = None,
     ) -> None:
         """A ruled table; ``widths`` are fractions of the text width.
 
         In ``spanned_rows`` the first cell spans the first ``span`` columns (the
-        cells it covers are left out of the row).
+        cells it covers are left out of the row). ``tints`` fill rows (by index
+        in ``rows``) with a background colour, to flag them.
         """
         pad = 0.8 * self.mm
         columns = [w * self.area.width() for w in widths]
@@ -135,10 +209,9 @@ class PageFlow:
             if self.y + height > self.bottom:
                 self.new_page()
                 self.painter.setFont(font)
-            if n == 0:
-                self.painter.fillRect(
-                    QRectF(0, self.y, sum(columns), height), QColor("#e8edf3")
-                )
+            fill = HEADER_FILL if n == 0 else (tints or {}).get(n - 1)
+            if fill is not None:
+                self.painter.fillRect(QRectF(0, self.y, sum(columns), height), fill)
             x = 0.0
             self.painter.setPen(QColor("#000000"))
             for cell, width in zip(cells, widths_px, strict=True):
