@@ -40,6 +40,7 @@ def table_rows(
         rows.append(row)
     summary: list[tuple[str, list[str]]] = [
         ("sum_mm", [_num(r.sum_mm) for r in results]),
+        ("sum_complete", ["yes" if r.sum_complete else "no" for r in results]),
         (
             "change_from_baseline_pct",
             [_num(r.change_from_baseline_pct) for r in results],

@@ -232,7 +232,9 @@ def _key_images(
         if path is None:
             continue
         when = f"{key.timepoint} {format_date(dates.get(key.timepoint, ''), lang)}"
-        image, _ = render_file(path, key.calipers, caption=when.strip())
+        image, _ = render_file(
+            path, key.calipers, caption=when.strip(), organ=key.organ
+        )
         png = png_dir / f"{n:02d}-{key.timepoint or 'image'}.png"
         image.save(str(png))
         result.files.append(png)

@@ -139,6 +139,15 @@ _RESPONSES: dict[str, tuple[str, str, str]] = {
 }
 
 _SUMMARIES: dict[str, tuple[str, str, str]] = {
+    "baseline": (
+        "These are the first measurements of the tumour sites. Later scans will be "
+        "compared with them to see how the disease responds to treatment.",
+        "Dies sind die ersten Messungen der Tumorherde. Spätere Aufnahmen werden mit "
+        "ihnen verglichen, um zu sehen, wie die Erkrankung auf die Behandlung "
+        "anspricht.",
+        "Это первые измерения очагов опухоли. С ними будут сравнивать последующие "
+        "снимки, чтобы оценить ответ на лечение.",
+    ),
     "CR": (
         "On the latest scan, none of the measured tumour sites can be seen any more. "
         "Your doctor will talk with you about what this means for your treatment.",
@@ -294,7 +303,8 @@ def margin_text(key: str, lang: str, to: str = "", mm: str = "") -> str:
 
 
 def patient_summary(overall: str | None, lang: str) -> str:
-    """A short plain-language summary of the latest overall response."""
+    """A short plain-language summary of the latest overall response
+    (``"baseline"`` for a reading with no follow-up yet)."""
     texts = _SUMMARIES.get(overall or "NE", _SUMMARIES["NE"])
     return texts[_index(lang)]
 

@@ -26,6 +26,7 @@ from PySide6.QtCore import QLocale, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
 from reporting import i18n
+from reporting.evidence import evidence_header
 from reporting.imagegeom import GeometryError, image_plane
 from reporting.qtsupport import ensure_gui_application, report_font_family
 from reporting.sources import read_dataset
@@ -58,6 +59,8 @@ class KeyImage:
     sop_uid: str
     timepoint: str
     calipers: list[Caliper] = field(default_factory=list)
+    # The organ of the first lesion measured here, which picks the window preset.
+    organ: str = ""
 
 
 def key_images(
@@ -89,7 +92,9 @@ def key_images(
                 continue
             pixels = plane.to_pixel(np.asarray(image["points_mm"], dtype=np.float64))
             text = _caliper_label(lesion, m, lang, locale)
-            entry = found.setdefault(uid, KeyImage(uid, tp))
+            entry = found.setdefault(
+                uid, KeyImage(uid, tp, organ=str(lesion.get("organ", "")))
+            )
             # two end points: the long axis; four: the long axis, then the short
             for first in range(0, len(pixels) - 1, 2):
                 entry.calipers.append(
@@ -114,8 +119,8 @@ def _caliper_label(
     lesion: Mapping[str, Any], m: Mapping[str, Any], lang: str, locale: QLocale
 ) -> str:
     """ "L1 16.0 mm", or "L2 20.2 × 16.2 mm" where a short axis was measured."""
-    values = [m.get(k) for k in ("long_mm", "short_mm") if m.get(k) is not None]
-    text = " × ".join(locale.toString(float(v), "f", 1) for v in values)
+    values = [float(m[k]) for k in ("long_mm", "short_mm") if m.get(k) is not None]
+    text = " × ".join(locale.toString(v, "f", 1) for v in values)
     unit = f" {i18n.label('mm', lang)}" if values else ""
     return f"{lesion.get('id', '')} {text}{unit}".strip()
 
@@ -139,16 +144,39 @@ def modality_pixels(ds: Dataset, where: str) -> npt.NDArray[np.float64]:
     return array * slope + intercept
 
 
-def default_window(ds: Dataset, pixels: npt.NDArray[np.float64]) -> tuple[float, float]:
-    """Window centre and width: the header's first, else the 1st-99th percentile."""
-    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
-    if center is not None and width is not None:
-        c = center[0] if isinstance(center, pydicom.multival.MultiValue) else center
-        w = width[0] if isinstance(width, pydicom.multival.MultiValue) else width
-        if float(w) > 0:
-            return float(c), float(w)
+def default_window(
+    ds: Dataset, pixels: npt.NDArray[np.float64], organ: str = ""
+) -> tuple[float, float]:
+    """Window centre and width (PS3.3 C.11.2.1.2): the header's preset named after
+    the organ (a lung lesion in the LUNG window), else its first, else the 1st to
+    99th percentile of the pixels."""
+    centers = _values(ds.get("WindowCenter"))
+    widths = _values(ds.get("WindowWidth"))
+    names = [str(n).upper() for n in _values(ds.get("WindowCenterWidthExplanation"))]
+    presets = [(c, w) for c, w in zip(centers, widths, strict=False) if w > 0]
+    wanted = _PRESET_FOR_ORGAN.get(organ.strip().lower())
+    if wanted is not None and wanted in names[: len(presets)]:
+        return presets[names.index(wanted)]
+    if presets:
+        return presets[0]
     low, high = np.percentile(pixels, [1, 99])
     return float((low + high) / 2), float(max(high - low, 1.0))
+
+
+_PRESET_FOR_ORGAN = {"lung": "LUNG", "bone": "BONE", "liver": "LIVER"}
+
+
+def _values(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    items = list(value) if isinstance(value, pydicom.multival.MultiValue) else [value]
+    out: list[Any] = []
+    for item in items:
+        try:
+            out.append(float(item))
+        except (TypeError, ValueError):
+            out.append(item)
+    return out
 
 
 def windowed(
@@ -156,7 +184,7 @@ def windowed(
 ) -> npt.NDArray[np.uint8]:
     """8-bit grey levels through a linear window (PS3.3 C.11.2.1.2.1)."""
     scaled = ((pixels - (center - 0.5)) / max(width - 1.0, 1.0) + 0.5) * 255.0
-    grey = np.clip(scaled, 0, 255).astype(np.uint8)
+    grey = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
     return np.asarray(255 - grey if invert else grey, dtype=np.uint8)
 
 
@@ -202,9 +230,10 @@ def render_file(
     calipers: Sequence[Caliper],
     size_px: int = DEFAULT_SIZE_PX,
     caption: str = "",
+    organ: str = "",
 ) -> tuple[QImage, Dataset]:
     """Read an image file (or zip member) and render it (see
-    :func:`render_key_image`)."""
+    :func:`render_key_image`) in the window for ``organ``."""
     location = source if isinstance(source, Location) else Location(str(source))
     try:
         ds = read_dataset(location)
@@ -213,7 +242,7 @@ def render_file(
             f"{location.display}: cannot be read as DICOM ({error})"
         ) from error
     pixels = modality_pixels(ds, location.display)
-    center, width = default_window(ds, pixels)
+    center, width = default_window(ds, pixels, organ)
     invert = str(ds.get("PhotometricInterpretation", "")) == "MONOCHROME1"
     grey = windowed(pixels, center, width, invert)
     return render_key_image(grey, calipers, size_px, caption), ds
@@ -229,7 +258,7 @@ def secondary_capture(
     buffer = np.frombuffer(rgb.constBits(), dtype=np.uint8, count=stride * height)
     array = buffer.reshape(height, stride)[:, : width * 3].reshape(height, width, 3)
     sc = hd.sc.SCImage.from_ref_dataset(
-        ref_dataset=_with_patient_attributes(source),
+        ref_dataset=evidence_header(source),
         pixel_array=np.ascontiguousarray(array),
         photometric_interpretation="RGB",
         bits_allocated=8,
@@ -246,27 +275,6 @@ def secondary_capture(
     # value (unknown) is written.
     sc.Laterality = ""
     return sc
-
-
-def _with_patient_attributes(source: Dataset) -> Dataset:
-    copy = Dataset()
-    for element in source:
-        if element.tag.group != 0x7FE0:
-            copy.add(element)
-    for keyword in (
-        "PatientID",
-        "PatientName",
-        "PatientBirthDate",
-        "PatientSex",
-        "AccessionNumber",
-        "StudyID",
-        "StudyDate",
-        "StudyTime",
-        "ReferringPhysicianName",
-    ):
-        if keyword not in copy:
-            setattr(copy, keyword, "")
-    return copy
 
 
 def _draw_caliper(

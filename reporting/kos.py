@@ -18,6 +18,8 @@ import highdicom as hd
 from pydicom.dataset import Dataset
 from pydicom.sr.coding import Code
 
+from reporting.evidence import evidence_header
+
 logger = logging.getLogger(__name__)
 
 OF_INTEREST = Code("113000", "DCM", "Of Interest")
@@ -63,7 +65,9 @@ def build_kos_documents(
                 f"key image {uid} is not among the source images; add the study "
                 "folder that holds it"
             )
-        by_study.setdefault(str(header.StudyInstanceUID), []).append(header)
+        by_study.setdefault(str(header.StudyInstanceUID), []).append(
+            evidence_header(header)
+        )
     documents = []
     for images in by_study.values():
         content = hd.ko.KeyObjectSelection(

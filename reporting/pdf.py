@@ -141,8 +141,7 @@ def _lesion_table(
         rows.append(row)
     first = len(rows)
     rows.append(
-        [i18n.label("sum", lang), "", ""]
-        + [_mm(r.sum_mm, lang) if r.sum_mm is not None else "–" for r in results]
+        [i18n.label("sum", lang), "", ""] + [_sum_text(r, lang) for r in results]
     )
     rows.append(
         [i18n.label("change_baseline", lang), "", ""]
@@ -250,7 +249,8 @@ def _timeline(flow: Flow, results: Sequence[TimepointResult]) -> None:
             date = datetime.date.fromisoformat(r.date)
         except ValueError:
             continue
-        points.append(TimelinePoint(date, r.sum_mm, r.id, r.overall))
+        complete = r.sum_mm if r.sum_complete else None
+        points.append(TimelinePoint(date, complete, r.id, r.overall))
     if not points:
         return
     baseline = next((r.sum_mm for r in results if r.baseline), None)
@@ -280,6 +280,8 @@ def _free_text(
             flow.heading(i18n.label(key, lang))
             flow.text(text.strip())
     latest = next((r.overall for r in reversed(results) if r.overall), None)
+    if latest is None and all(r.baseline for r in results):
+        latest = "baseline"
     flow.heading(i18n.label("summary", lang))
     flow.text(i18n.patient_summary(latest, lang), BODY_PT + 1)
 
@@ -345,3 +347,10 @@ def _margin(margin: Any, target: str | None, lang: str) -> str:
                 )
             )
     return "; ".join(parts) if parts else i18n.margin_text("none", lang)
+
+
+def _sum_text(r: TimepointResult, lang: str) -> str:
+    """The sum of diameters; "≥" where a target was not assessed (a lower bound)."""
+    if r.sum_mm is None:
+        return "–"
+    return _mm(r.sum_mm, lang) if r.sum_complete else f"≥ {_mm(r.sum_mm, lang)}"

@@ -28,6 +28,8 @@ class TimepointResult:
     date: str
     baseline: bool
     sum_mm: float | None = None
+    # False where a target was not assessed: ``sum_mm`` then only bounds the sum.
+    sum_complete: bool = True
     baseline_sum_mm: float | None = None
     nadir_mm: float | None = None
     change_from_baseline_pct: float | None = None
@@ -55,6 +57,7 @@ def timepoint_results(
                 date=str(tp.get("date", "")),
                 baseline=bool(tp.get("baseline", False)),
                 sum_mm=_number(r.get("sum_mm")),
+                sum_complete=r.get("sum_complete") is not False,
                 baseline_sum_mm=_number(r.get("baseline_sum_mm")),
                 nadir_mm=_number(r.get("nadir_mm")),
                 change_from_baseline_pct=_number(r.get("change_from_baseline_pct")),

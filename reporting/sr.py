@@ -21,7 +21,6 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,10 @@ from pydicom.dataset import Dataset
 from pydicom.sr.coding import Code
 
 from reporting import srcodes as c
+from reporting.evidence import evidence_header
 from reporting.imagegeom import GeometryError, image_plane
-from reporting.results import best_overall, by_timepoint
 from reporting.srread import read_sr
+from reporting.srresponses import response_groups
 
 __all__ = ["build_sr", "read_sr", "tracking_uid", "write_sr", "SrError"]
 
@@ -44,8 +44,6 @@ logger = logging.getLogger(__name__)
 IN_PLANE_TOLERANCE_MM = 0.05
 MANUFACTURER = "Nadir"
 SERIES_NUMBER = 9001
-RECIST_TRACKING_PREFIX = "RECIST "
-BEST_RESPONSE_TRACKING_ID = "RECIST best overall response"
 
 
 class SrError(ValueError):
@@ -115,7 +113,7 @@ def build_sr(
         )
         groups.extend(_lesion_groups(lesion, uid, timepoints, order, headers))
     if evaluation is not None:
-        groups.extend(_response_groups(evaluation, timepoints, order))
+        groups.extend(response_groups(evaluation, timepoints, order, _time_point))
     if not groups:
         raise SrError("the case has no lesions, so there is nothing to report")
 
@@ -130,7 +128,7 @@ def build_sr(
         procedure_reported=_procedure(evidence),
         imaging_measurements=groups,
         title=Code("126001", "DCM", "Oncology Measurement Report"),
-        referenced_images=evidence,
+        referenced_images=[h for h in evidence if _fits_image_library(h)],
     )
     sr = hd.sr.Comprehensive3DSR(
         evidence=evidence,
@@ -184,31 +182,26 @@ def _evidence(case: Mapping[str, Any], headers: Mapping[str, Dataset]) -> list[D
     study_rank = {
         str(t.get("study_uid")): n for n, t in enumerate(case.get("timepoints", []))
     }
-    found = [_complete_header(headers[u]) for u in wanted]
+    found = [evidence_header(headers[u]) for u in wanted]
     found.sort(key=lambda h: -study_rank.get(str(h.StudyInstanceUID), -1))
     return found
 
 
-def _complete_header(header: Dataset) -> Dataset:
-    """A copy of a header with the patient and study attributes SR copies (type 2)."""
-    copy = Dataset()
-    for element in header:
-        if element.tag.group != 0x7FE0:
-            copy.add(deepcopy(element))
-    for keyword in (
-        "PatientID",
-        "PatientName",
-        "PatientBirthDate",
-        "PatientSex",
-        "AccessionNumber",
-        "StudyID",
-        "StudyDate",
-        "StudyTime",
-        "ReferringPhysicianName",
-    ):
-        if keyword not in copy:
-            setattr(copy, keyword, "")
-    return copy
+def _fits_image_library(header: Dataset) -> bool:
+    """Whether the image library (TID 1601) can describe this image: a CT, MR or
+    PET image needs its plane at the top level, which multi-frame images keep per
+    frame; those are still listed as evidence, only not in the library."""
+    if str(header.get("Modality", "")) not in ("CT", "MR", "PT"):
+        return True
+    return all(
+        header.get(keyword) not in (None, "")
+        for keyword in (
+            "PixelSpacing",
+            "ImageOrientationPatient",
+            "ImagePositionPatient",
+            "SliceThickness",
+        )
+    )
 
 
 def _add_study_dates(sr: Dataset, evidence: Mapping[str, Dataset]) -> None:
@@ -318,11 +311,17 @@ def _lesion_groups(
             evaluations.append(
                 hd.sr.QualitativeEvaluation(c.MEASUREMENT_STATUS, c.status_code(m))
             )
-        numbers = _axes(m) if m is not None else []
         context = _time_point(tp, order)
         image = (m or {}).get("image")
-        if image and numbers:
+        region = None
+        if image and m is not None and _axes(m, None):
             region = _region(image, headers, f"lesion {lesion_id} at {tp_id}")
+        source = None
+        if not isinstance(region, hd.sr.ImageRegion):
+            # A 3D region, or none, names no image; the measurement names it.
+            source = headers.get(str((image or {}).get("sop_uid")))
+        numbers = _axes(m, source) if m is not None else []
+        if region is not None:
             groups.append(
                 hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
                     referenced_region=region,
@@ -344,34 +343,56 @@ def _lesion_groups(
     return groups
 
 
-def _axes(m: Mapping[str, Any]) -> list[Any]:
-    """Long and short axis; a split lesion gives one long axis per fragment."""
-    numbers = [
-        hd.sr.Measurement(name=c.LONG_AXIS, value=float(v), unit=c.MILLIMETRE)
-        for v in m.get("fragments_mm") or []
-    ]
+def _axes(m: Mapping[str, Any], source: Dataset | None) -> list[Any]:
+    """Long and short axis; a split lesion gives one long axis per fragment.
+
+    ``source`` is named on each as the image measured on (TID 300), for regions
+    that do not name it themselves.
+    """
+    images = None
+    if source is not None:
+        images = [
+            hd.sr.SourceImageForMeasurement(
+                referenced_sop_class_uid=source.SOPClassUID,
+                referenced_sop_instance_uid=source.SOPInstanceUID,
+            )
+        ]
+    values = [(c.LONG_AXIS, v) for v in m.get("fragments_mm") or []]
     for key, name in (("long_mm", c.LONG_AXIS), ("short_mm", c.SHORT_AXIS)):
         if m.get(key) is not None:
-            numbers.append(
-                hd.sr.Measurement(name=name, value=float(m[key]), unit=c.MILLIMETRE)
-            )
-    return numbers
+            values.append((name, m[key]))
+    return [
+        hd.sr.Measurement(
+            name=name,
+            value=float(value),
+            unit=c.MILLIMETRE,
+            referenced_images=images,
+        )
+        for name, value in values
+    ]
 
 
 def _region(
     image: Mapping[str, Any], headers: Mapping[str, Dataset], where: str
 ) -> Any:
-    """SCOORD on the image when the end points lie on it, else SCOORD3D."""
-    header = headers[str(image["sop_uid"])]
+    """SCOORD on the image when the end points lie on it, else SCOORD3D; None
+    without end points."""
     points = np.asarray(image.get("points_mm") or [], dtype=np.float64).reshape(-1, 3)
+    if len(points) == 0:
+        return None
     if len(points) not in (2, 4):
         raise SrError(
             f"{where}: image.points_mm has {len(points)} points; expected two (long "
             "axis) or four (long axis, then short axis)"
         )
+    header = headers.get(str(image.get("sop_uid")))
+    if header is None:
+        return _region_in_series(image, headers, points, where)
     try:
         plane = image_plane(header, f"{where}, image {image['sop_uid']}")
     except GeometryError:
+        # Multi-frame images keep their geometry per frame and the case names no
+        # frame, so their end points go into the frame of reference (SCOORD3D).
         plane = None
     if plane is not None and plane.distance_from_plane_mm(points) <= (
         IN_PLANE_TOLERANCE_MM
@@ -397,68 +418,31 @@ def _region(
     )
 
 
-def _response_groups(
-    evaluation: Mapping[str, Any],
-    timepoints: Sequence[Mapping[str, Any]],
-    order: Mapping[str, int],
-) -> list[Any]:
-    by_id = by_timepoint(evaluation)
-    groups: list[Any] = []
-    for tp in timepoints:
-        tp_id = str(tp.get("id"))
-        result = by_id.get(tp_id)
-        if result is None:
-            continue
-        evaluations = []
-        for key, name, table in (
-            ("target", c.TARGET_RESPONSE, c.TARGET_RESPONSE_CODES),
-            ("non_target", c.NON_TARGET_RESPONSE, c.NON_TARGET_RESPONSE_CODES),
-            ("overall", c.CURRENT_RESPONSE, c.OVERALL_RESPONSE_CODES),
-        ):
-            value = result.get(key)
-            if value in table:
-                evaluations.append(hd.sr.QualitativeEvaluation(name, table[value]))
-        new = result.get("new_lesions")
-        if isinstance(new, bool):
-            new = "yes" if new else "no"
-        if new in c.NEW_LESION_CODES:
-            code = c.NEW_LESION_CODES[str(new)]
-            evaluations.append(hd.sr.QualitativeEvaluation(c.NEW_LESIONS, code))
-        numbers = []
-        if result.get("sum_mm") is not None:
-            numbers.append(
-                hd.sr.Measurement(
-                    name=c.SUM_OF_DIAMETERS,
-                    value=float(result["sum_mm"]),
-                    unit=c.MILLIMETRE,
-                )
-            )
-        if not evaluations and not numbers:
-            continue
-        groups.append(
-            hd.sr.MeasurementsAndQualitativeEvaluations(
-                tracking_identifier=hd.sr.TrackingIdentifier(
-                    identifier=f"{RECIST_TRACKING_PREFIX}{tp_id}"
-                ),
-                time_point_context=_time_point(tp, order),
-                method=c.RECIST_1_1,
-                measurements=numbers or None,
-                qualitative_evaluations=evaluations or None,
-            )
+def _region_in_series(
+    image: Mapping[str, Any],
+    headers: Mapping[str, Dataset],
+    points: Any,
+    where: str,
+) -> Any:
+    """SCOORD3D for end points on a resliced plane that no image holds, in the frame
+    of reference of the series named by ``image.series_uid``."""
+    series_uid = str(image.get("series_uid") or "")
+    frame = next(
+        (
+            str(h.get("FrameOfReferenceUID", ""))
+            for h in headers.values()
+            if series_uid and str(h.get("SeriesInstanceUID", "")) == series_uid
+        ),
+        "",
+    )
+    if not frame:
+        raise SrError(
+            f"{where}: image.points_mm lie on no image (image.sop_uid is missing) and "
+            f"image.series_uid {series_uid or '(missing)'} names no source series with "
+            "a FrameOfReferenceUID, so the points cannot be placed"
         )
-    best = best_overall(evaluation).response
-    if best in c.OVERALL_RESPONSE_CODES:
-        groups.append(
-            hd.sr.MeasurementsAndQualitativeEvaluations(
-                tracking_identifier=hd.sr.TrackingIdentifier(
-                    identifier=BEST_RESPONSE_TRACKING_ID
-                ),
-                method=c.RECIST_1_1,
-                qualitative_evaluations=[
-                    hd.sr.QualitativeEvaluation(
-                        c.BEST_OVERALL_RESPONSE, c.OVERALL_RESPONSE_CODES[str(best)]
-                    )
-                ],
-            )
-        )
-    return groups
+    return hd.sr.ImageRegion3D(
+        graphic_type=hd.sr.GraphicTypeValues3D.POLYLINE,
+        graphic_data=points,
+        frame_of_reference_uid=frame,
+    )

@@ -24,6 +24,8 @@ from pydicom.errors import InvalidDicomError
 
 from reporting import srcodes as c
 from reporting.imagegeom import GeometryError, ImagePlane, image_plane
+from reporting.srresponses import RECIST_TRACKING_PREFIX
+from reporting.srtree import concept, image_library, image_uid, num_value, walk
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +104,7 @@ def read_sr_reading(
     root = ds.get("ContentSequence")
     if root is None:
         raise SrReadError(f"{where}: ContentSequence is missing; not an SR document")
-    library = _image_library(ds)
+    library = image_library(ds)
     planes: dict[str, ImagePlane] = {}
     for uid, header in {**library, **(headers or {})}.items():
         try:
@@ -142,29 +144,9 @@ def _open(source: str | Path | Dataset) -> Dataset:
     return ds
 
 
-def _concept(
-    item: Dataset, keyword: str = "ConceptNameCodeSequence"
-) -> tuple[str, str, str]:
-    seq = item.get(keyword)
-    if not seq:
-        return ("", "", "")
-    code = seq[0]
-    return (
-        str(code.get("CodeValue", code.get("LongCodeValue", ""))),
-        str(code.get("CodingSchemeDesignator", "")),
-        str(code.get("CodeMeaning", "")),
-    )
-
-
-def _walk(items: Any) -> Iterator[Dataset]:
-    for item in items or []:
-        yield item
-        yield from _walk(item.get("ContentSequence"))
-
-
 def _measurement_groups(ds: Dataset) -> Iterator[Dataset]:
-    for item in _walk(ds.ContentSequence):
-        if item.get("ValueType") == "CONTAINER" and _concept(item)[:2] == (
+    for item in walk(ds.ContentSequence):
+        if item.get("ValueType") == "CONTAINER" and concept(item)[:2] == (
             "125007",
             "DCM",
         ):
@@ -175,7 +157,7 @@ def _group(container: Dataset) -> _Group:
     g = _Group()
     for item in container.get("ContentSequence") or []:
         vt = item.get("ValueType")
-        name = _concept(item)
+        name = concept(item)
         if vt == "TEXT" and name[:2] == ("112039", "DCM"):
             g.tracking_id = str(item.TextValue)
         elif vt == "UIDREF" and name[:2] == ("112040", "DCM"):
@@ -185,114 +167,40 @@ def _group(container: Dataset) -> _Group:
         elif vt == "TEXT" and name[2].lower() == "subject time point identifier":
             g.time_point_date = _date_text(str(item.TextValue))
         elif vt == "CODE" and name[:2] == ("126072", "DCM"):
-            g.time_point_baseline = _concept(item, "ConceptCodeSequence")[0] == (
+            g.time_point_baseline = concept(item, "ConceptCodeSequence")[0] == (
                 "C1442488"
             )
         elif vt == "NUM" and name[:2] == ("126073", "DCM"):
-            g.time_point_order = int(float(_num(item) or 0))
+            g.time_point_order = int(float(num_value(item) or 0))
         elif vt == "CODE" and name[:2] == ("121071", "DCM"):
-            g.finding = _concept(item, "ConceptCodeSequence")
+            g.finding = concept(item, "ConceptCodeSequence")
         elif vt == "CODE" and name[:2] in _FINDING_SITE:
-            g.site = _concept(item, "ConceptCodeSequence")
+            g.site = concept(item, "ConceptCodeSequence")
         elif vt == "NUM":
-            value = _num(item)
+            value = num_value(item)
             if value is not None:
                 g.numbers.append((name, value))
+            for child in item.get("ContentSequence") or []:
+                if child.get("ValueType") == "IMAGE":
+                    uid = image_uid(child)
+                    if uid not in g.images:
+                        g.images.append(uid)
         elif vt == "CODE":
-            g.codes.append((name, _concept(item, "ConceptCodeSequence")))
+            g.codes.append((name, concept(item, "ConceptCodeSequence")))
         elif vt == "SCOORD":
             g.scoord = (_first_image(item), [float(v) for v in item.GraphicData])
         elif vt == "SCOORD3D":
             g.scoord3d = [float(v) for v in item.GraphicData]
         elif vt == "IMAGE":
-            g.images.append(_image_uid(item))
+            g.images.append(image_uid(item))
     return g
-
-
-def _num(item: Dataset) -> float | None:
-    mv = item.get("MeasuredValueSequence")
-    if not mv:
-        return None
-    return float(mv[0].NumericValue)
-
-
-def _image_uid(item: Dataset) -> str:
-    return str(item.ReferencedSOPSequence[0].ReferencedSOPInstanceUID)
 
 
 def _first_image(item: Dataset) -> str:
     for child in item.get("ContentSequence") or []:
         if child.get("ValueType") == "IMAGE":
-            return _image_uid(child)
+            return image_uid(child)
     return ""
-
-
-def _image_library(ds: Dataset) -> dict[str, Dataset]:
-    """Pseudo-headers (study, date, geometry) of the images the report lists."""
-    studies: dict[str, tuple[str, str]] = {}
-    for keyword in (
-        "CurrentRequestedProcedureEvidenceSequence",
-        "PertinentOtherEvidenceSequence",
-    ):
-        for study in ds.get(keyword) or []:
-            for series in study.get("ReferencedSeriesSequence") or []:
-                for ref in series.get("ReferencedSOPSequence") or []:
-                    studies[str(ref.ReferencedSOPInstanceUID)] = (
-                        str(study.StudyInstanceUID),
-                        str(series.SeriesInstanceUID),
-                    )
-    out: dict[str, Dataset] = {}
-    for item in _walk(ds.ContentSequence):
-        if item.get("ValueType") != "CONTAINER" or _concept(item)[:2] not in (
-            ("126200", "DCM"),
-            ("111028", "DCM"),
-        ):
-            continue
-        shared = _descriptors(item)
-        for child in item.get("ContentSequence") or []:
-            if child.get("ValueType") == "IMAGE":
-                uid = _image_uid(child)
-                header = _pseudo_header({**shared, **_descriptors(child)})
-                study_uid, series_uid = studies.get(uid, ("", ""))
-                header.StudyInstanceUID = study_uid
-                header.SeriesInstanceUID = series_uid
-                out[uid] = header
-    return out
-
-
-def _descriptors(item: Dataset) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for child in item.get("ContentSequence") or []:
-        if child.get("RelationshipType") != "HAS ACQ CONTEXT":
-            continue
-        meaning = _concept(child)[2].lower()
-        vt = child.get("ValueType")
-        if vt == "NUM":
-            found[meaning] = _num(child)
-        elif vt == "DATE":
-            found[meaning] = str(child.Date)
-        elif vt == "UIDREF":
-            found[meaning] = str(child.UID)
-    return found
-
-
-def _pseudo_header(d: Mapping[str, Any]) -> Dataset:
-    header = Dataset()
-    header.StudyDate = d.get("study date", "")
-    ipp = [d.get(f"image position (patient) {a}") for a in "xyz"]
-    iop = [
-        d.get(f"image orientation (patient) {r} {a}")
-        for r in ("row", "column")
-        for a in "xyz"
-    ]
-    spacing = [d.get("vertical pixel spacing"), d.get("horizontal pixel spacing")]
-    if all(v is not None for v in ipp + iop + spacing):
-        header.ImagePositionPatient = ipp
-        header.ImageOrientationPatient = iop
-        header.PixelSpacing = spacing
-    if d.get("frame of reference uid"):
-        header.FrameOfReferenceUID = d["frame of reference uid"]
-    return header
 
 
 def _case(
@@ -304,12 +212,18 @@ def _case(
     timepoints = _timepoints(ds, groups, library)
     lesions: dict[str, dict[str, Any]] = {}
     for g in groups:
-        if g.tracking_id.startswith("RECIST "):
+        if g.tracking_id.startswith(RECIST_TRACKING_PREFIX):
             continue
         key = g.tracking_uid or g.tracking_id or f"group-{len(lesions) + 1}"
         lesion = lesions.get(key)
         if lesion is None:
             lesion = _new_lesion(g, len(lesions) + 1)
+            taken = {other["id"] for other in lesions.values()}
+            base, n = lesion["id"], 2
+            # Another tool may give several lesions one tracking identifier; the
+            # case needs distinct IDs, so later ones are numbered.
+            while lesion["id"] in taken:
+                lesion["id"], n = f"{base}-{n}", n + 1
             lesions[key] = lesion
         _add_timepoint(lesion, g, planes, library)
     tracking: dict[str, str] = {}
@@ -332,8 +246,8 @@ def _case(
 
 def _observer(ds: Dataset) -> str:
     """The first person observer name (TID 1003), carets at the end dropped."""
-    for item in _walk(ds.ContentSequence):
-        if item.get("ValueType") == "PNAME" and _concept(item)[:2] == (
+    for item in walk(ds.ContentSequence):
+        if item.get("ValueType") == "PNAME" and concept(item)[:2] == (
             "121008",
             "DCM",
         ):
@@ -346,7 +260,9 @@ def _timepoints(
 ) -> list[dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for n, g in enumerate(groups):
-        if g.tracking_id.startswith("RECIST ") or not (g.time_point or g.numbers):
+        if g.tracking_id.startswith(RECIST_TRACKING_PREFIX) or not (
+            g.time_point or g.numbers
+        ):
             continue
         tp_id = g.time_point or "1"
         g.time_point = tp_id
@@ -485,7 +401,7 @@ def _image(g: _Group, planes: Mapping[str, ImagePlane]) -> dict[str, Any]:
         if g.images:
             image["sop_uid"] = g.images[0]
         return image
-    return {}
+    return {"sop_uid": g.images[0]} if g.images else {}
 
 
 def _finish(lesion: dict[str, Any], order: list[str]) -> None:

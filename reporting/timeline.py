@@ -71,10 +71,10 @@ def draw_timeline(
         rect.height() - unit * 2 - metrics.height() * 5.4,
     )
     sums = [p.sum_mm for p in points if p.sum_mm is not None]
-    levels = sums + [v for v in (baseline_mm,) if v is not None]
+    heights = sums + [v for v in (baseline_mm,) if v is not None]
     if nadir_mm is not None:
-        levels.append(pd_threshold_mm(nadir_mm))
-    top_mm = max(levels + [10.0]) * 1.12
+        heights.append(pd_threshold_mm(nadir_mm))
+    top_mm = max(heights + [10.0]) * 1.12
     dates = [p.date for p in points]
     first = min(dates) if dates else datetime.date.today()
     span = max(1, ((max(dates) - first).days if dates else 1))

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from reporting_testdata import case_for, write_studies
 
 from app.cli import main
+
+# The application's QApplication first, so the report's QGuiApplication is not
+# the one widget tests later find.
+pytestmark = pytest.mark.usefixtures("qapp")
 
 
 def test_export_then_import_round_trip(tmp_path, capsys):

@@ -15,6 +15,10 @@ from reporting.deidentify import Deidentifier
 from reporting.export import ExportError, export_reading
 from reporting.sr import read_sr
 
+# The application's QApplication first, so the report's QGuiApplication is not
+# the one widget tests later find.
+pytestmark = pytest.mark.usefixtures("qapp")
+
 
 @pytest.fixture
 def reading(tmp_path):
@@ -81,6 +85,7 @@ def test_export_writes_every_output(reading, tmp_path):
     assert csv_lines[1] == "L1,target,liver,no,16.0,10.0,14.0"
     assert csv_lines[2] == "L2,target,mediastinal node,yes,16.2,9.4,11.7"
     assert "sum_mm,,,,32.2,19.4,25.7" in csv_lines
+    assert "sum_complete,,,,yes,yes,yes" in csv_lines
     assert "overall,,,,,PR,PD" in csv_lines
     assert "new_lesions,,,,,no,no" in csv_lines
 

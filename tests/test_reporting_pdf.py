@@ -14,6 +14,10 @@ from reporting.keyimages import key_images, render_file
 from reporting.pdf import KeyImageFigure, ReportContent, write_pdf
 from reporting.qtsupport import locale_for
 
+# The application's QApplication first, so the report's QGuiApplication is not
+# the one widget tests later find.
+pytestmark = pytest.mark.usefixtures("qapp")
+
 EXPECTED = {
     "en": [
         "32.2 mm",
@@ -136,3 +140,16 @@ def test_unknown_language_is_refused(tmp_path):
             None,
             ReportContent(lang="fr"),
         )
+
+
+def test_an_incomplete_sum_is_shown_as_a_lower_bound(tmp_path):
+    studies = write_studies(tmp_path / "src")
+    case = case_for(studies)
+    case["lesions"][1]["measurements"]["T2"] = {"status": "not-assessed"}
+    evaluation = evaluate(case)
+    assert evaluation["timepoints"][2]["sum_complete"] is False
+    path = tmp_path / "report.pdf"
+    write_pdf(path, case, evaluation, ReportContent(lang="en"))
+    text = _text(path)
+    assert "≥ 14.0 mm" in text
+    assert "Not evaluable (NE)" in text

@@ -39,7 +39,13 @@ def add_parser(subparsers: Any) -> None:
         help="study folders or files with the measured images (a workspace "
         "remembers where its images were opened from)",
     )
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR")
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="a new or empty folder for the files (never overwritten)",
+    )
     parser.add_argument("--lang", default="en", choices=("en", "de", "ru"))
     parser.add_argument(
         "--deidentify",
