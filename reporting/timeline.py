@@ -68,7 +68,7 @@ def draw_timeline(
         left,
         rect.top() + unit * 2,
         rect.right() - left - unit * 3,
-        rect.height() - unit * 2 - metrics.height() * 5.4,
+        rect.height() - unit * 2 - metrics.height() * 6.6,
     )
     sums = [p.sum_mm for p in points if p.sum_mm is not None]
     heights = sums + [v for v in (baseline_mm,) if v is not None]
@@ -254,13 +254,22 @@ def _series(
     metrics = painter.fontMetrics()
     line = QPen(QColor("#000000"), max(1.5, unit * 0.5))
     previous: QPointF | None = None
+    last_right = -float("inf")
     for p in points:
         x = x_of(p.date)
         painter.setPen(QColor("#000000"))
+        # Timepoint over its date, centred on the point; the date is left out
+        # where it would run into the previous one.
         date_text = format_date(p.date.isoformat(), lang)
-        label = f"{p.label}  {date_text}"
-        left = _inside(x, metrics.horizontalAdvance(label), rect)
-        painter.drawText(QPointF(left, plot.bottom() + metrics.height() * 1.2), label)
+        width = metrics.horizontalAdvance(date_text)
+        left = _inside(x, width, rect)
+        lines = [p.label, date_text] if left > last_right + unit else [p.label]
+        if len(lines) == 2:
+            last_right = left + width
+        for number, text in enumerate(lines):
+            text_left = _inside(x, metrics.horizontalAdvance(text), rect)
+            baseline = plot.bottom() + metrics.height() * (1.2 + number)
+            painter.drawText(QPointF(text_left, baseline), text)
         if p.sum_mm is None:
             previous = None
             continue

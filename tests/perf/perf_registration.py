@@ -9,9 +9,14 @@ at the lesion centres. The target is 3 s on 2 cores; time is printed, not assert
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
+
+# Runnable as a script from anywhere: the project root goes on the path first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.body_phantom import LESIONS_LPS_MM, apply, phantom_volume, rigid_matrix
 from viewer.registration import register_rigid, simpleitk, volume_to_image
