@@ -48,6 +48,8 @@ class SrReading:
     case: dict[str, Any]
     tracking_uids: dict[str, str]
     observer: str = ""
+    # Measurements the case format has no place for (SUV, volume...), as text.
+    not_imported: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -117,7 +119,18 @@ def read_sr_reading(
             f"{where}: no Measurement Group (DCM 125007) found; not a TID 1500 "
             "measurement report with measurements"
         )
-    return _case(ds, groups, library, planes)
+    reading = _case(ds, groups, library, planes)
+    reading.not_imported = [
+        f"{g.tracking_id or 'measurement group'}: {name[2]} = {value:g}"
+        for g in groups
+        for name, value in g.numbers
+        if name[:2] not in _LONG_AXIS
+        and name[:2] not in _SHORT_AXIS
+        and name[2].lower() not in _LENGTH_MEANINGS
+        and name[2].lower() != "short axis"
+        and name[1] != c.PRIVATE_SCHEME
+    ]
+    return reading
 
 
 def _date_text(text: str) -> str:

@@ -154,3 +154,31 @@ def test_export_from_a_workspace(tmp_path, capsys):
         == 2
     )
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_import_names_the_measurements_a_recist_case_cannot_hold(shared_data, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sr = shared_data / "qiicr_sr_tid1500_seg_example" / "sr.dcm"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "import",
+            str(sr),
+            "--out",
+            str(tmp_path / "q.json"),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("not imported (22 measurements")
+    assert "  primary tumor: Volume = 33.5824" in lines
+    assert "  primary tumor: Total Lesion Glycolysis = 202.008" in lines

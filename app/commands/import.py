@@ -33,7 +33,7 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Import; returns the exit code."""
     from reporting.casefile import write_case
-    from reporting.srread import SrReadError, read_sr
+    from reporting.srread import SrReadError, read_sr_reading
 
     if not args.sr.is_file():
         raise UsageError(f"{args.sr} does not exist or is not a file")
@@ -42,10 +42,18 @@ def run(args: argparse.Namespace) -> int:
             f"{args.out} exists; choose a new file name (never overwritten)"
         )
     try:
-        case = read_sr(args.sr)
+        reading = read_sr_reading(args.sr)
     except SrReadError as error:
         raise UsageError(str(error)) from error
+    case = reading.case
     write_case(args.out, case)
     lesions = len(case["lesions"])
     print(f"wrote {args.out}: {lesions} lesions, {len(case['timepoints'])} timepoints")
+    if reading.not_imported:
+        print(
+            f"not imported ({len(reading.not_imported)} measurements a RECIST case "
+            "has no place for):"
+        )
+        for text in reading.not_imported:
+            print(f"  {text}")
     return 0
