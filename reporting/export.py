@@ -13,6 +13,9 @@ replacement UIDs and shifted dates appear in every output.
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,7 +130,56 @@ def export_reading(
     if evaluation is None:
         evaluation = evaluate(dict(case))
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # Everything is written into a staging folder beside the target and moved
+    # into place at the end, so a failure leaves no half-written export.
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    final_dir = out_dir
+    out_dir = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", dir=final_dir.parent))
+    try:
+        result = _write_outputs(
+            out_dir,
+            case,
+            headers,
+            files,
+            evaluation,
+            reader,
+            tracking,
+            flagged,
+            lang,
+            deidentify,
+            secondary_captures,
+            findings,
+            impression,
+            report,
+        )
+        os.replace(out_dir, final_dir)
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    result.out_dir = final_dir
+    result.files = [final_dir / path.relative_to(out_dir) for path in result.files]
+    report.step("done")
+    logger.info("exported the reading to %s (%d files)", final_dir, len(result.files))
+    return result
+
+
+def _write_outputs(
+    out_dir: Path,
+    case: Mapping[str, Any],
+    headers: Mapping[str, Dataset],
+    files: Mapping[str, Location],
+    evaluation: Mapping[str, Any],
+    reader: str,
+    tracking: Mapping[str, str],
+    flagged: Sequence[str],
+    lang: str,
+    deidentify: bool,
+    secondary_captures: bool,
+    findings: str,
+    impression: str,
+    report: _Reporter,
+) -> ExportResult:
+    """Write every output into ``out_dir`` (the staging folder)."""
     result = ExportResult(out_dir)
     dicom_dir = out_dir / "dicom"
     dicom_dir.mkdir()
@@ -166,8 +218,6 @@ def export_reading(
         _content(headers, lang, figures, reader, deidentify, findings, impression),
     )
     result.files.append(pdf_path)
-    report.step("done")
-    logger.info("exported the reading to %s (%d files)", out_dir, len(result.files))
     return result
 
 

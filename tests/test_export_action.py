@@ -117,3 +117,17 @@ def test_a_workspace_exports_from_the_command_line_without_naming_the_studies(
     assert result.returncode == 0, result.stderr
     assert (out / "dicom" / "measurement-report.dcm").is_file()
     assert len(json.loads((out / "case.json").read_text())["lesions"]) == 7
+
+
+def test_a_failed_export_leaves_no_folder_behind(demo, tmp_path):
+    from reporting.export import export_reading
+    from reporting.kos import KosError
+
+    case = json.loads((demo / "expected_case.json").read_text())
+    lesion = case["lesions"][0]
+    lesion["measurements"]["T0"]["image"]["sop_uid"] = "1.2.3.4.5.6.7.8.9"
+    out = tmp_path / "exports" / "reading"
+    with pytest.raises(KosError, match="1.2.3.4.5.6.7.8.9 is not among"):
+        export_reading(case, [demo], out)
+    assert not out.exists()
+    assert list((tmp_path / "exports").iterdir()) == []
