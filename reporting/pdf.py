@@ -238,7 +238,8 @@ def _responses(
     target = next((r.target for r in results if r.id == best.timepoint), None)
     margin = _margin(best.margin, target, lang)
     if margin:
-        flow.text(f"{i18n.label('margin', lang)}: {margin}")
+        # the margin belongs to the timepoint the best response was seen at
+        flow.text(f"{i18n.label('margin', lang)} ({best.timepoint}): {margin}")
 
 
 def _timeline(flow: Flow, results: Sequence[TimepointResult]) -> None:
