@@ -369,7 +369,14 @@ class MainWindow(QMainWindow):
         for viewport, key in targets:
             self.load_into(viewport, key)
         if not targets:
+            kinds = sorted(
+                {series.modality or "?" for study in studies for series in study.series}
+            )
             self._finish_loading()
+            self.statusBar().showMessage(
+                "No image stack to show: these files hold "
+                f"{', '.join(kinds)} objects only; open the images they refer to"
+            )
 
     def load_into(self, viewport: Viewport, key: str) -> None:
         """Load the series ``key`` off the GUI thread and show it in ``viewport``."""

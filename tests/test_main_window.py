@@ -112,3 +112,32 @@ def test_mouse_conventions_come_from_settings(qtbot, private_data_dir):
     assert bindings.zoom_button == Qt.MouseButton.LeftButton
     assert bindings.pan_button == Qt.MouseButton.MiddleButton
     assert bindings.wheel_direction == 1
+
+
+def test_a_folder_without_image_stacks_says_so(window, tmp_path):
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ComprehensiveSRStorage, ExplicitVRLittleEndian, generate_uid
+
+    sr_only = tmp_path / "sr-only"
+    sr_only.mkdir()
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = ComprehensiveSRStorage
+    ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = ComprehensiveSRStorage
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+    ds.Modality = "SR"
+    ds.PatientID = "P1"
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.StudyDate = "20260101"
+    ds.save_as(sr_only / "report.dcm", enforce_file_format=True)
+    window.open_paths([sr_only])
+    assert window.viewports[0].volume is None
+    assert (
+        window.statusBar()
+        .currentMessage()
+        .startswith("No image stack to show: these files hold SR objects only")
+    )
