@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from case_builder import EXAMPLE_CASE
 
 from measurement.edits import (
     AddAnnotation,
@@ -260,55 +261,8 @@ def test_suggestion_prefers_a_lesion_not_yet_measured_here():
 
 # ---------------------------------------------------------------- case file
 
-CASE = {
-    "format": "nadir-case/1",
-    "patient": {"id": "ANON-001"},
-    "timepoints": [
-        {"id": "T0", "date": "2026-01-12", "baseline": True, "study_uid": "1.2.3"},
-        {"id": "T1", "date": "2026-03-20", "study_uid": "1.2.4"},
-    ],
-    "lesions": [
-        {
-            "id": "L1",
-            "kind": "target",
-            "organ": "liver",
-            "node": False,
-            "measurements": {
-                "T0": {"long_mm": 32.0},
-                "T1": {
-                    "long_mm": 25.1,
-                    "image": {
-                        "sop_uid": "1.2.4.9",
-                        "points_mm": [[10.0, -4.5, 120.0], [35.1, -4.5, 120.0]],
-                    },
-                },
-            },
-        },
-        {
-            "id": "L2",
-            "kind": "target",
-            "organ": "mediastinal node",
-            "node": True,
-            "measurements": {
-                "T0": {"long_mm": 24.0, "short_mm": 17.0},
-                "T1": {"status": "too-small"},
-            },
-        },
-        {
-            "id": "N1",
-            "kind": "non-target",
-            "organ": "bone",
-            "assessments": {"T0": "present", "T1": "present"},
-        },
-        {
-            "id": "X1",
-            "kind": "new",
-            "organ": "lung",
-            "first_seen": "T1",
-            "assessments": {"T1": "equivocal"},
-        },
-    ],
-}
+# The example case of RECIST.md, shared with the engine's tests.
+CASE = EXAMPLE_CASE
 
 
 def test_the_recist_md_case_round_trips_exactly():
