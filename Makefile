@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test install system-deps lint typecheck pytest perf clean
 
 run: $(STAMP)
+	bash scripts/system-deps.sh run
 	$(VENV)/bin/nadir demo
 
 test: $(STAMP) system-deps lint typecheck pytest
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 system-deps:
-	bash scripts/system-deps.sh
+	bash scripts/system-deps.sh test
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
