@@ -27,9 +27,10 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
 from reporting import i18n
 from reporting.evidence import evidence_header
-from reporting.imagegeom import GeometryError, image_plane
+from reporting.imagegeom import GeometryError, ImagePlane, image_plane
 from reporting.qtsupport import ensure_gui_application, report_font_family
 from reporting.sources import read_dataset
+from viewer.render import orientation_label, scale_bar_mm
 from viewer.sources import Location
 
 logger = logging.getLogger(__name__)
@@ -193,8 +194,14 @@ def render_key_image(
     calipers: Sequence[Caliper],
     size_px: int = DEFAULT_SIZE_PX,
     caption: str = "",
+    plane: ImagePlane | None = None,
+    window: tuple[float, float] | None = None,
 ) -> QImage:
-    """The grey image scaled to ``size_px`` on its long side, calipers drawn on it."""
+    """The grey image scaled to ``size_px`` on its long side, calipers drawn on it.
+
+    With ``plane`` the edges carry the patient orientation letters and a scale
+    bar in mm; with ``window`` the corner names the window (centre, width).
+    """
     ensure_gui_application()
     rows, cols = grey.shape
     scale = size_px / max(rows, cols)
@@ -213,6 +220,13 @@ def render_key_image(
     painter.setFont(font)
     for caliper in calipers:
         _draw_caliper(painter, caliper, scale, image.width(), image.height())
+    if plane is not None:
+        _draw_orientation(painter, plane, scale, image.width(), image.height())
+    if window is not None:
+        text = f"W {window[1]:.0f}  L {window[0]:.0f}"
+        metrics = painter.fontMetrics()
+        painter.setPen(QColor("white"))
+        painter.drawText(QPointF(6, image.height() - metrics.descent() - 4), text)
     if caption:
         metrics = painter.fontMetrics()
         box = QRectF(
@@ -245,7 +259,51 @@ def render_file(
     center, width = default_window(ds, pixels, organ)
     invert = str(ds.get("PhotometricInterpretation", "")) == "MONOCHROME1"
     grey = windowed(pixels, center, width, invert)
-    return render_key_image(grey, calipers, size_px, caption), ds
+    try:
+        plane: ImagePlane | None = image_plane(ds, location.display)
+    except GeometryError:
+        plane = None  # no trustworthy geometry: no letters and no scale bar
+    image = render_key_image(
+        grey, calipers, size_px, caption, plane=plane, window=(center, width)
+    )
+    return image, ds
+
+
+def _draw_orientation(
+    painter: QPainter, plane: ImagePlane, scale: float, width: int, height: int
+) -> None:
+    """Orientation letters at the edges (PS3.3 C.7.6.1.1.1) and a 10 mm-step bar."""
+    metrics = painter.fontMetrics()
+    painter.setPen(QColor(235, 220, 120))
+    half = metrics.height() / 2
+    letters = (
+        (QPointF(4, height / 2 + half / 2), -plane.row_cosine),
+        (
+            QPointF(width - 4 - metrics.horizontalAdvance("MM"), height / 2 + half / 2),
+            plane.row_cosine,
+        ),
+        (
+            QPointF(width / 2, 4 + metrics.ascent() + metrics.height()),
+            -plane.column_cosine,
+        ),
+        (QPointF(width / 2, height - 6 - metrics.height()), plane.column_cosine),
+    )
+    for where, direction in letters:
+        painter.drawText(where, orientation_label(direction))
+    per_mm = scale / plane.spacing_mm[1]
+    length = scale_bar_mm(per_mm, width * 0.25)
+    if length <= 0:
+        return
+    x1 = width - 10.0
+    x0 = x1 - length * per_mm
+    y = height - 8.0 - metrics.height() * 1.6
+    painter.drawLine(QPointF(x0, y), QPointF(x1, y))
+    painter.drawLine(QPointF(x0, y - 4), QPointF(x0, y + 4))
+    painter.drawLine(QPointF(x1, y - 4), QPointF(x1, y + 4))
+    label = f"{length:g} mm"
+    painter.drawText(
+        QPointF(x1 - metrics.horizontalAdvance(label), y + metrics.height()), label
+    )
 
 
 def secondary_capture(

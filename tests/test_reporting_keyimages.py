@@ -52,3 +52,38 @@ def test_calipers_land_on_the_measured_pixels(qapp, tmp_path):
     assert on.red() > 240 and on.green() > 200 and on.blue() < 20
     off = image.pixelColor(170, 215)
     assert off.red() == off.green() == off.blue()  # grey image, no caliper
+
+
+def test_key_images_carry_orientation_letters_and_a_scale_bar(qapp):
+    import numpy as np
+    from PySide6.QtGui import QColor
+
+    from reporting.imagegeom import ImagePlane
+    from reporting.keyimages import render_key_image
+
+    plane = ImagePlane(
+        origin_lps_mm=np.zeros(3),
+        row_cosine=np.array([1.0, 0.0, 0.0]),
+        column_cosine=np.array([0.0, 1.0, 0.0]),
+        spacing_mm=(0.5, 0.5),
+        rows=400,
+        columns=400,
+    )
+    grey = np.zeros((400, 400), dtype=np.uint8)
+
+    def yellow_in(image, x0, x1, y0, y1):
+        return sum(
+            QColor(image.pixel(x, y)).red() > 150
+            and QColor(image.pixel(x, y)).blue() < 160
+            for x in range(x0, x1)
+            for y in range(y0, y1)
+        )
+
+    bare = render_key_image(grey, [], 400)
+    marked = render_key_image(grey, [], 400, plane=plane, window=(40, 400))
+    # "R" at the left edge, the scale bar in the lower right corner
+    assert yellow_in(bare, 0, 30, 180, 220) == 0
+    assert yellow_in(marked, 0, 30, 180, 220) > 5
+    # 400 px show 200 mm: 2 px per mm, a 50 mm bar of 100 px ends 10 px from the edge
+    assert yellow_in(marked, 300, 392, 330, 380) > 50
+    assert yellow_in(bare, 300, 392, 330, 380) == 0
