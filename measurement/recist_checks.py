@@ -21,6 +21,8 @@ THIN_SLICE_MM: Final = 5.0
 MEASURABLE_NODE_SA_MM: Final = 15.0
 NORMAL_NODE_SA_MM: Final = 10.0
 NODES_ORGAN: Final = "lymph nodes"
+# Longer than any lesion in a human body: flagged as a likely entry error.
+IMPLAUSIBLE_MM: Final = 400.0
 
 Warning = dict[str, str]
 
@@ -60,8 +62,28 @@ def baseline_warnings(case: Case) -> list[Warning]:
             sa = m.short_mm
             if sa is not None and sa < NORMAL_NODE_SA_MM:
                 warnings.append(_normal_node(lesion, sa))
+    warnings.extend(_implausible_lengths(case))
     if warnings:
         logger.debug("%d rule warnings on the baseline lesion choice", len(warnings))
+    return warnings
+
+
+def _implausible_lengths(case: Case) -> list[Warning]:
+    """Lengths no lesion can have: most likely a typing or unit error (cm, px)."""
+    warnings: list[Warning] = []
+    for lesion in case.lesions:
+        for timepoint, m in (lesion.measurements or {}).items():
+            for name, value in (("long", m.long_mm), ("short", m.short_mm)):
+                if value is not None and value > IMPLAUSIBLE_MM:
+                    warnings.append(
+                        _warn(
+                            lesion,
+                            "implausible-length",
+                            "3.1",
+                            f"{name} axis at {timepoint} is {value:g} mm, more than "
+                            f"{IMPLAUSIBLE_MM:g} mm; check the value and its unit.",
+                        )
+                    )
     return warnings
 
 

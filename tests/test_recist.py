@@ -789,3 +789,32 @@ def test_margin_is_the_smallest_sum_change_that_flips_the_response(
         after = total + change + (sign * step if leaving else 0.0)
         assert target_response([before], [False], baseline, nadir) == current
         assert target_response([after], [False], baseline, nadir) == margin[f"{key}_to"]
+
+
+def test_an_impossible_length_is_flagged_not_refused():
+    from measurement.recist import evaluate
+
+    case = {
+        "format": "nadir-case/1",
+        "patient": {"id": "P"},
+        "timepoints": [
+            {"id": "T0", "date": "2026-01-01", "baseline": True},
+            {"id": "T1", "date": "2026-03-01"},
+        ],
+        "lesions": [
+            {
+                "id": "L1",
+                "kind": "target",
+                "organ": "liver",
+                "node": False,
+                "measurements": {"T0": {"long_mm": 30.0}, "T1": {"long_mm": 5000.0}},
+            }
+        ],
+    }
+    result = evaluate(case)
+    flagged = [w for w in result["warnings"] if w["rule"] == "implausible-length"]
+    assert [w["message"] for w in flagged] == [
+        "L1: long axis at T1 is 5000 mm, more than 400 mm; check the value and "
+        "its unit."
+    ]
+    assert result["timepoints"][1]["target"] == "PD"
