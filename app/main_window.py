@@ -576,8 +576,21 @@ class MainWindow(QMainWindow):
                 [f"Not shown: not DICOM or unreadable ({len(result.problems)})"]
             )
             self.browser.addTopLevelItem(problems)
+            missing: dict[str, list[Any]] = {}
             for problem in result.problems:
+                if problem.missing_from:
+                    folder = str(Path(problem.path).parent)
+                    missing.setdefault(folder, []).append(problem)
+                    continue
                 problems.addChild(QTreeWidgetItem([problem.path, "", problem.reason]))
+            # Files a DICOMDIR names but the medium lacks: one row per folder.
+            for folder, items in sorted(missing.items()):
+                group = QTreeWidgetItem(
+                    [folder, str(len(items)), "named by a DICOMDIR but missing"]
+                )
+                problems.addChild(group)
+                for problem in items:
+                    group.addChild(QTreeWidgetItem([problem.path, "", problem.reason]))
 
     def _fill_comparisons(self) -> None:
         self.comparison_box.clear()
