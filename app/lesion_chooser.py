@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.measure_overlay import measurement_label
 from measurement.model import STATUSES, Lesion, LesionKind
 
 if TYPE_CHECKING:
@@ -46,7 +47,9 @@ class LesionChooser(QDialog):
         measurement = request.measurement
         layout = QVBoxLayout(self)
         length = (
-            f"{measurement.long_mm:.1f}" if measurement.long_mm is not None else "?"
+            measurement_label(measurement)
+            if measurement.long_mm is not None
+            else "unknown length"
         )
         layout.addWidget(
             QLabel(

@@ -364,7 +364,8 @@ class MeasureTools(QObject):
             return
         if not isinstance(command, edits.AddMeasurement):
             return
-        measurement = replace(command.measurement, lesion_id=None)
+        # Lengths computed now, so the lesion question can state them.
+        measurement = edits.with_lengths(replace(command.measurement, lesion_id=None))
         if measurement.tool is Tool.ELLIPSE:
             self._execute(edits.AddMeasurement(measurement))
             self.select(measurement.id)

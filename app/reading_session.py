@@ -31,6 +31,7 @@ from measurement.reading import Change, Reading
 from measurement.serial import CaseError
 from measurement.table import LesionTable
 from reporting.workspace import Workspace, WorkspaceError, open_case, save_case
+from viewer.hanging import best_series
 from viewer.sync import Link
 from viewer.viewport import Viewport
 
@@ -47,6 +48,7 @@ class StudyEntry:
     study_uid: str
     date: str
     slice_thickness_mm: float | None = None
+    time: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,16 +118,16 @@ class ReadingSession(QObject):
         entries: dict[str, StudyEntry] = {}
         if patient is not None:
             for study in patient.studies:
-                thickness = next(
-                    (
-                        s.slice_thickness_mm
-                        for s in study.series
-                        if s.slice_thickness_mm
-                    ),
-                    None,
+                # The thickness of the series a reader measures on (not a scout's).
+                best = best_series(study.series)
+                thickness = (
+                    study.series[best].slice_thickness_mm if best is not None else None
                 )
                 entries[study.study_instance_uid] = StudyEntry(
-                    study.study_instance_uid, study.study_date, thickness
+                    study.study_instance_uid,
+                    study.study_date,
+                    thickness,
+                    study.study_time or "",
                 )
         for viewport in self.window.viewports:
             volume = viewport.volume
@@ -141,7 +143,7 @@ class ReadingSession(QObject):
     def open_studies(self, studies: list[StudyEntry], patient_id: str = "") -> None:
         """Reopen the workspace of these studies, or start a reading of them."""
         self.close_workspace()
-        ordered = sorted(studies, key=lambda s: (s.date, s.study_uid))
+        ordered = sorted(studies, key=lambda s: (s.date, s.time, s.study_uid))
         timepoints = tuple(
             Timepoint(
                 f"T{number}",

@@ -114,7 +114,7 @@ class AddMeasurement:
         if any(m.id == new.id for m in state.measurements):
             raise EditError(f"measurement {new.id} already exists")
         _require(state.timepoint, new.timepoint_id)
-        measured = _with_lengths(new)
+        measured = with_lengths(new)
         state = replace(
             state, measurements=(*state.measurements, replace(measured, lesion_id=None))
         )
@@ -136,7 +136,7 @@ class MoveMeasurement:
 
     def apply(self, state: ReadingState) -> ReadingState:
         old = _require(state.measurement, self.measurement_id)
-        moved = _with_lengths(
+        moved = with_lengths(
             replace(old, points_lps_mm=self.points_lps_mm, long_mm=None, short_mm=None)
         )
         return _replace_measurement(state, moved)
@@ -428,7 +428,8 @@ def _require(look_up: Callable[[str], T], key: str) -> T:
         raise EditError(str(error.args[0])) from None
 
 
-def _with_lengths(measurement: Measurement) -> Measurement:
+def with_lengths(measurement: Measurement) -> Measurement:
+    """The measurement with its long (and short) axis computed from its points."""
     if measurement.tool not in (Tool.CALIPER, Tool.BIDIRECTIONAL):
         return measurement
     if measurement.long_mm is not None:

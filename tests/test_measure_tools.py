@@ -352,8 +352,14 @@ def test_the_lesion_question_offers_the_suggestion_first(qtbot, window):
     assert request.suggestion.lesion_id == "L1"
     assert request.suggestion.distance_mm == pytest.approx(0.0, abs=0.5)
 
+    assert request.measurement.long_mm == pytest.approx(14.0, abs=1.0)
+
     dialog = LesionChooser(request, window)
     qtbot.addWidget(dialog)
+    from PySide6.QtWidgets import QLabel
+
+    texts = [label.text() for label in dialog.findChildren(QLabel)]
+    assert any(t.startswith("Caliper of 1") and " mm at T" in t for t in texts), texts
     assert dialog.choice() == LesionChoice(lesion_id="L1", status=None)
     dialog.lesion_box.setCurrentIndex(dialog.lesion_box.findData(NEW_LESION))
     dialog.kind_box.setCurrentIndex(dialog.kind_box.findData("new"))
