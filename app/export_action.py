@@ -129,6 +129,14 @@ def export(window: MainWindow, choices: ExportChoices) -> workers.Job | None:
     if not state.measurements:
         QMessageBox.information(window, "Nadir", "There is no measurement to export.")
         return None
+    session.table.evaluation()
+    if session.table.evaluation_error:
+        QMessageBox.warning(
+            window,
+            "Nadir",
+            f"The reading cannot be exported yet:\n{session.table.evaluation_error}",
+        )
+        return None
     flagged = [key.image.sop_uid for key in state.key_images]
     sources = list(window.opened_paths)
 

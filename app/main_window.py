@@ -441,6 +441,8 @@ class MainWindow(QMainWindow):
 
     def _finish_loading(self) -> None:
         self.progress.hide()
+        if self.statusBar().currentMessage().startswith(("Loading", "Indexing")):
+            self.statusBar().showMessage("Ready", 5000)
         self._update_link_label()
         self.case_loaded.emit()
 

@@ -273,7 +273,20 @@ def _name_lesions(message: str, case: Mapping[str, Any]) -> str:
             return str(lesions[index].get("id", match.group(0)))
         return match.group(0)
 
-    return re.sub(r"lesions\[(\d+)\]", lesion_id, message)
+    named = re.sub(r"lesions\[(\d+)\]", lesion_id, message)
+    unmeasured = re.match(
+        r"(\w+)\.measurements\.(\w+): a target lesion must be measured at the "
+        r"baseline",
+        named,
+    )
+    if unmeasured:
+        lesion, timepoint = unmeasured.groups()
+        return (
+            f"{lesion} is a target without a measurement at the baseline "
+            f"({timepoint}): measure it there, or delete the lesion (right-click "
+            "its row); until then no sum or response can be given"
+        )
+    return named
 
 
 def _warning_text(warning: Any) -> str:

@@ -189,8 +189,11 @@ def test_with_the_real_engine_an_unfinished_target_explains_itself():
     reading.execute(CreateLesion(Lesion("L3", LesionKind.TARGET, organ="lung")))
     table = LesionTable(reading)
     assert table.footer(0, 1) == ""
-    assert table.evaluation_error.startswith("L3.measurements.T0: a target lesion")
-    assert "measured at the baseline" in table.evaluation_error
+    assert table.evaluation_error == (
+        "L3 is a target without a measurement at the baseline (T0): measure it "
+        "there, or delete the lesion (right-click its row); until then no sum or "
+        "response can be given"
+    )
 
 
 def test_a_timepoint_nobody_has_read_shows_no_verdict():
