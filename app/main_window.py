@@ -602,10 +602,14 @@ class MainWindow(QMainWindow):
         for index in self._comparison_indices:
             study = studies[index]
             role = "baseline" if index == 0 else "prior"
+            when = _date(study.study_date)
+            same_date = [x for x in studies if x.study_date == study.study_date]
+            if len(same_date) > 1 and study.study_time:
+                # studies of one day are told apart by their time
+                when += f" {study.study_time[:2]}:{study.study_time[2:4]}"
             if study.study_date == studies[current].study_date:
-                # a same-day study is told apart by what it is
-                role = f"same day, {study.study_description or 'other study'}"
-            self.comparison_box.addItem(f"{_date(study.study_date)} ({role})")
+                role = "same day"
+            self.comparison_box.addItem(f"{when} ({role})")
 
     def _on_comparison_chosen(self, box_index: int) -> None:
         if self.patient is None or box_index < 0:

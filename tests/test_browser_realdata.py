@@ -37,3 +37,15 @@ def test_same_day_studies_are_timepoints_in_time_order_with_their_own_thickness(
     assert timepoints[0].baseline
     current = window.viewports[0].volume
     assert current.info.study_instance_uid == timepoints[1].study_uid
+
+
+def test_a_same_day_comparison_is_named_by_its_time(qtbot, shared_data):
+    from app.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_paths([shared_data / "philips_ct_phantom_2studies_cd"])
+    box = window.comparison_box
+    assert [box.itemText(i) for i in range(box.count())] == [
+        "2015-02-06 09:28 (same day)"
+    ]
