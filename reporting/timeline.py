@@ -41,6 +41,26 @@ class TimelinePoint:
     response: str | None = None
 
 
+def time_fractions(dates: Sequence[datetime.date]) -> list[float]:
+    """Where each timepoint sits along the time axis, 0 (first) to 1 (last).
+
+    Proportional to the days between studies; studies of one day step apart a
+    little, and when all share one day they spread evenly, so their points and
+    labels do not sit on each other.
+    """
+    if not dates:
+        return []
+    first = min(dates)
+    span = max(1, (max(dates) - first).days)
+    if len(set(dates)) == 1:
+        return [i / max(1, len(dates) - 1) for i in range(len(dates))]
+    fractions = []
+    for index, date in enumerate(dates):
+        same_day = sum(1 for earlier in dates[:index] if earlier == date)
+        fractions.append(min(1.0, (date - first).days / span + 0.12 * same_day))
+    return fractions
+
+
 def pd_threshold_mm(nadir_mm: float) -> float:
     """The smallest sum that is progression from this nadir (RECIST 1.1 4.3.1)."""
     return max(nadir_mm * PD_FACTOR, nadir_mm + PD_MIN_MM)
@@ -75,12 +95,10 @@ def draw_timeline(
     if nadir_mm is not None:
         heights.append(pd_threshold_mm(nadir_mm))
     top_mm = max(heights + [10.0]) * 1.12
-    dates = [p.date for p in points]
-    first = min(dates) if dates else datetime.date.today()
-    span = max(1, ((max(dates) - first).days if dates else 1))
+    fractions = time_fractions([p.date for p in points])
 
-    def x_of(date: datetime.date) -> float:
-        return plot.left() + plot.width() * (0.06 + 0.88 * (date - first).days / span)
+    def x_of(index: int) -> float:
+        return plot.left() + plot.width() * (0.06 + 0.88 * fractions[index])
 
     def y_of(mm: float) -> float:
         return plot.bottom() - plot.height() * mm / top_mm
@@ -243,7 +261,7 @@ def _legend(
 def _series(
     painter: QPainter,
     points: Sequence[TimelinePoint],
-    x_of: Callable[[datetime.date], float],
+    x_of: Callable[[int], float],
     y_of: Callable[[float], float],
     unit: float,
     locale: QLocale,
@@ -255,8 +273,8 @@ def _series(
     line = QPen(QColor("#000000"), max(1.5, unit * 0.5))
     previous: QPointF | None = None
     last_right = -float("inf")
-    for p in points:
-        x = x_of(p.date)
+    for index, p in enumerate(points):
+        x = x_of(index)
         painter.setPen(QColor("#000000"))
         # Timepoint over its date, centred on the point; the date is left out
         # where it would run into the previous one.
@@ -282,10 +300,10 @@ def _series(
         painter.drawEllipse(here, unit * 1.0, unit * 1.0)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         previous = here
-    for p in points:
+    for index, p in enumerate(points):
         if p.sum_mm is None:
             continue
-        x, y = x_of(p.date), y_of(p.sum_mm)
+        x, y = x_of(index), y_of(p.sum_mm)
         short = i18n.response_short(p.response, lang) if p.response else ""
         text = _mm(p.sum_mm, locale, lang) + (f"  {short}" if short else "")
         width = metrics.horizontalAdvance(text)

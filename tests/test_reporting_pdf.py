@@ -153,3 +153,25 @@ def test_an_incomplete_sum_is_shown_as_a_lower_bound(tmp_path):
     text = _text(path)
     assert "≥ 14.0 mm" in text
     assert "Not evaluable (NE)" in text
+
+
+def test_timeline_positions_follow_the_days_and_part_same_day_studies():
+    import datetime
+
+    from reporting.timeline import time_fractions
+
+    day = datetime.date
+    # 0, 92 and 184 days: proportional to the time between studies
+    assert time_fractions([day(2026, 1, 12), day(2026, 4, 14), day(2026, 7, 15)]) == [
+        0.0,
+        92 / 184,
+        1.0,
+    ]
+    # two studies of one day spread across the axis instead of overprinting
+    assert time_fractions([day(2015, 2, 6), day(2015, 2, 6)]) == [0.0, 1.0]
+    # a repeat on the day of another study steps a little after it
+    assert time_fractions([day(2026, 1, 1), day(2026, 1, 1), day(2026, 3, 1)]) == [
+        0.0,
+        0.12,
+        1.0,
+    ]
