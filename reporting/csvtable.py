@@ -25,7 +25,7 @@ def table_rows(
 ) -> list[list[str]]:
     """The table as rows of text, header first."""
     results = timepoint_results(case, evaluation)
-    header = ["lesion", "kind", "organ", "node"]
+    header = ["lesion", "kind", "organ", "location", "node"]
     header += [f"{r.id} ({r.date})" if r.date else r.id for r in results]
     rows = [header]
     for lesion in case.get("lesions", []):
@@ -33,6 +33,7 @@ def table_rows(
             str(lesion.get("id", "")),
             str(lesion.get("kind", "")),
             str(lesion.get("organ", "")),
+            str(lesion.get("location", "") or ""),
             "yes" if lesion.get("node") else "no",
         ]
         for r in results:
@@ -58,7 +59,7 @@ def table_rows(
         ("overall", [r.overall or "" for r in results]),
     ]
     for name, values in summary:
-        rows.append([name, "", "", "", *values])
+        rows.append([name, "", "", "", "", *values])
     return rows
 
 

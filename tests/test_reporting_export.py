@@ -82,12 +82,14 @@ def test_export_writes_every_output(reading, tmp_path):
     assert dsrdump(out / "dicom" / "measurement-report.dcm").returncode == 0
     assert json.loads((out / "case.json").read_text())["format"] == "nadir-case/1"
     csv_lines = (out / "lesion-table.csv").read_text().splitlines()
-    assert csv_lines[1] == "L1,target,liver,no,16.0,10.0,14.0"
-    assert csv_lines[2] == "L2,target,mediastinal node,yes,16.2,9.4,11.7"
-    assert "sum_mm,,,,32.2,19.4,25.7" in csv_lines
-    assert "sum_complete,,,,yes,yes,yes" in csv_lines
-    assert "overall,,,,,PR,PD" in csv_lines
-    assert "new_lesions,,,,,no,no" in csv_lines
+    assert csv_lines[0].startswith("lesion,kind,organ,location,node,")
+    assert csv_lines[1].startswith("L1,target,liver,")
+    assert csv_lines[1].endswith(",no,16.0,10.0,14.0")
+    assert csv_lines[2].endswith("mediastinal node,,yes,16.2,9.4,11.7")
+    assert "sum_mm,,,,,32.2,19.4,25.7" in csv_lines
+    assert "sum_complete,,,,,yes,yes,yes" in csv_lines
+    assert "overall,,,,,,PR,PD" in csv_lines
+    assert "new_lesions,,,,,,no,no" in csv_lines
 
 
 def test_existing_output_folder_is_refused(reading, tmp_path):
@@ -203,3 +205,26 @@ def test_deidentified_export_has_no_identity_and_consistent_uids(reading, tmp_pa
     pdf_text = texts["report-en.pdf"]
     assert "[…] tolerated contrast well" in " ".join(pdf_text.split())
     assert "ANON-TEST" in pdf_text
+
+
+def test_the_table_csv_keeps_each_lesions_location():
+    from reporting.csvtable import table_rows
+
+    case = {
+        "format": "nadir-case/1",
+        "patient": {"id": "P"},
+        "timepoints": [{"id": "T0", "date": "2026-01-01", "baseline": True}],
+        "lesions": [
+            {
+                "id": "L1",
+                "kind": "target",
+                "organ": "lung",
+                "location": "right upper lobe",
+                "node": False,
+                "measurements": {"T0": {"long_mm": 21.0}},
+            }
+        ],
+    }
+    rows = table_rows(case, None)
+    assert rows[0][:5] == ["lesion", "kind", "organ", "location", "node"]
+    assert rows[1] == ["L1", "target", "lung", "right upper lobe", "no", "21.0"]
