@@ -189,6 +189,13 @@ def _draw_label(painter: QPainter, anchor: QPointF, text: str, colour: QColor) -
     width = max(metrics.horizontalAdvance(line) for line in lines) + 8
     height = metrics.height() * len(lines) + 4
     box = QRectF(anchor.x(), anchor.y() - height / 2, width, height)
+    # Keep the whole label inside the viewport: flip it to the mark's left side
+    # at the right edge, and slide it down or up at the top and bottom.
+    device = painter.device()
+    if device is not None:
+        if box.right() > device.width() - 2:
+            box.moveRight(max(box.width() + 2, anchor.x() - 16))
+        box.moveTop(min(max(box.top(), 2.0), device.height() - 2 - box.height()))
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(QColor(0, 0, 0, 160))
     painter.drawRect(box)

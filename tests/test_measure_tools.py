@@ -444,3 +444,21 @@ def test_the_baseline_can_be_changed_from_the_table(qtbot, window):
     assert model.headerData(1, Qt.Orientation.Horizontal) == "T1\n2026-01-01\nbaseline"
     window.undo_action.trigger()
     assert session.reading.state.baseline.id == "T0"
+
+
+def test_a_label_at_the_right_edge_turns_inward(qapp):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from app.measure_overlay import _draw_label
+
+    image = QImage(300, 120, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    _draw_label(
+        painter, QPointF(290, 60), "mean 60.0 HU\nSD 150.2 HU", QColor("yellow")
+    )
+    painter.end()
+    veiled = [x for x in range(300) if QColor(image.pixel(x, 60)).red() < 200]
+    # the label lies left of its anchor, whole, instead of running off the edge
+    assert veiled and max(veiled) < 290 and min(veiled) > 100
