@@ -43,6 +43,7 @@ class Job(QObject):
         self._on_error = on_error
         self._on_progress = on_progress
         self._on_partial = on_partial
+        self._ended = False
         self.finished.connect(self._deliver_result)
         self.failed.connect(self._deliver_error)
         self.progress.connect(self._deliver_progress)
@@ -51,11 +52,13 @@ class Job(QObject):
     @Slot(object)
     def _deliver_result(self, result: Any) -> None:
         _running.discard(self)
+        self._ended = True
         self._on_result(result)
 
     @Slot(str)
     def _deliver_error(self, message: str) -> None:
         _running.discard(self)
+        self._ended = True
         self._on_error(message)
 
     @Slot(object)
@@ -65,7 +68,8 @@ class Job(QObject):
 
     @Slot(float, str)
     def _deliver_progress(self, fraction: float, text: str) -> None:
-        if self._on_progress is not None:
+        # Reports from helper threads can arrive after the result: drop them.
+        if self._on_progress is not None and not self._ended:
             self._on_progress(fraction, text)
 
     def report(self, fraction: float, text: str = "") -> None:

@@ -37,11 +37,11 @@ def main() -> None:
     window.open_paths([demo])
     window.reading_session.open_case_file(demo / "expected_case.json")
     liver = next(x for x in truth["lesions"] if x["id"] == "L3")
-    window.linker._on_pick(
-        window.viewports[0], liver["studies"]["current"]["centre_lps_mm"]
-    )
-    window.viewports[0].show_point(liver["studies"]["current"]["centre_lps_mm"])
     window.lesion_dock.select_lesion(2)
+    app.processEvents()
+    centre = liver["studies"]["current"]["centre_lps_mm"]
+    window.viewports[0].show_point(centre)
+    window.linker.follow_point(window.viewports[0], centre)
     app.processEvents()
     docs = ROOT / "docs"
     docs.mkdir(exist_ok=True)

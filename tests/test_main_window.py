@@ -141,3 +141,14 @@ def test_a_folder_without_image_stacks_says_so(window, tmp_path):
         .currentMessage()
         .startswith("No image stack to show: these files hold SR objects only")
     )
+
+
+def test_progress_reported_after_the_result_is_dropped(qtbot):
+    from app import workers
+
+    seen = []
+    job = workers.Job(seen.append, seen.append, lambda f, t: seen.append((f, t)))
+    job._deliver_progress(0.5, "Loading 1/2")
+    job._deliver_result("volume")
+    job._deliver_progress(1.0, "Loading 2/2")
+    assert seen == [(0.5, "Loading 1/2"), "volume"]
