@@ -372,11 +372,11 @@ class MainWindow(QMainWindow):
             kinds = sorted(
                 {series.modality or "?" for study in studies for series in study.series}
             )
-            self._finish_loading()
             self.statusBar().showMessage(
                 "No image stack to show: these files hold "
                 f"{', '.join(kinds)} objects only; open the images they refer to"
             )
+            self._finish_loading()
 
     def load_into(self, viewport: Viewport, key: str) -> None:
         """Load the series ``key`` off the GUI thread and show it in ``viewport``."""
@@ -518,12 +518,21 @@ class MainWindow(QMainWindow):
                 if explicit:
                     session.open_case_file(path)
                 else:
-                    from reporting.srread import SrReadError, read_sr
+                    from reporting.srread import SrReadError, read_sr_reading
 
                     try:
-                        session.open_case_dict(read_sr(path), path.name)
+                        reading = read_sr_reading(path)
                     except SrReadError as error:
                         logger.info("not a measurement report: %s", error)
+                        continue
+                    session.open_case_dict(reading.case, path.name)
+                    if reading.not_imported:
+                        self.statusBar().showMessage(
+                            f"Reading opened from {path.name}; "
+                            f"{len(reading.not_imported)} measurements a RECIST "
+                            "table has no place for (e.g. "
+                            f"{reading.not_imported[0]}) were left out"
+                        )
                         continue
             except (OSError, ValueError) as error:
                 self.statusBar().showMessage(f"{path.name}: {error}")

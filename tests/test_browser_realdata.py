@@ -49,3 +49,15 @@ def test_a_same_day_comparison_is_named_by_its_time(qtbot, shared_data):
     assert [box.itemText(i) for i in range(box.count())] == [
         "2015-02-06 09:28 (same day)"
     ]
+
+
+def test_a_third_party_report_says_what_the_table_cannot_hold(qtbot, shared_data):
+    from app.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_paths([shared_data / "qiicr_sr_tid1500_seg_example"])
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Reading opened from sr.dcm; 22 measurements")
+    assert "primary tumor: SUVbw" in message
+    assert [x.id for x in window.reading_session.reading.state.lesions]
