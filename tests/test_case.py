@@ -379,26 +379,12 @@ def test_not_an_object_at_all():
 
 
 def test_two_studies_of_one_day_are_two_timepoints_of_that_date():
+    from case_builder import case, target
+
     from measurement.recist import evaluate
 
-    case = {
-        "format": "nadir-case/1",
-        "patient": {"id": "P"},
-        "timepoints": [
-            {"id": "T0", "date": "2015-02-06", "baseline": True},
-            {"id": "T1", "date": "2015-02-06"},
-        ],
-        "lesions": [
-            {
-                "id": "L1",
-                "kind": "target",
-                "organ": "brain",
-                "node": False,
-                "measurements": {"T0": {"long_mm": 20.0}, "T1": {"long_mm": 20.4}},
-            }
-        ],
-    }
-    result = evaluate(case)
+    # a repeat scan on the baseline's day: two timepoints, 0 days apart
+    result = evaluate(case([0, 0], target("L1", 20.0, 20.4)))
     follow_up = result["timepoints"][1]
     assert follow_up["target"] == "SD"
     assert follow_up["sum_mm"] == 20.4

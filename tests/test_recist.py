@@ -792,26 +792,11 @@ def test_margin_is_the_smallest_sum_change_that_flips_the_response(
 
 
 def test_an_impossible_length_is_flagged_not_refused():
+    from case_builder import case, target
+
     from measurement.recist import evaluate
 
-    case = {
-        "format": "nadir-case/1",
-        "patient": {"id": "P"},
-        "timepoints": [
-            {"id": "T0", "date": "2026-01-01", "baseline": True},
-            {"id": "T1", "date": "2026-03-01"},
-        ],
-        "lesions": [
-            {
-                "id": "L1",
-                "kind": "target",
-                "organ": "liver",
-                "node": False,
-                "measurements": {"T0": {"long_mm": 30.0}, "T1": {"long_mm": 5000.0}},
-            }
-        ],
-    }
-    result = evaluate(case)
+    result = evaluate(case([0, 60], target("L1", 30.0, 5000.0)))
     flagged = [w for w in result["warnings"] if w["rule"] == "implausible-length"]
     assert [w["message"] for w in flagged] == [
         "L1: long axis at T1 is 5000 mm, more than 400 mm; check the value and "
