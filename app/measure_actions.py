@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QToolBar, QWidget
 
@@ -54,6 +55,10 @@ def add_actions(
     delete = _action(
         window, bar, "Delete", QKeySequence.StandardKey.Delete, tools.delete_selected
     )
+    cancel = QAction("Cancel the measurement being drawn", window)
+    cancel.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+    cancel.triggered.connect(tools.cancel_drag)
+    window.addAction(cancel)
     bar.addSeparator()
     save = _action(window, bar, "Save case file…", None, session.choose_save_case)
     load = _action(window, bar, "Open case file…", None, session.choose_open_case)

@@ -237,6 +237,15 @@ class MeasureTools(QObject):
                 logger.debug("preview refused: %s", error)
         return True
 
+    def cancel_drag(self) -> bool:
+        """Drop the drag in progress (Esc): nothing enters the reading."""
+        drag, self._drag = self._drag, None
+        if drag is None:
+            return False
+        self.reading.cancel_preview()
+        drag.viewport.update()
+        return True
+
     def release(self, viewport: Viewport, pixel_xy: FloatArray) -> bool:
         """Finish the drag: the edit enters the history."""
         drag, self._drag = self._drag, None

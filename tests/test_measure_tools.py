@@ -462,3 +462,21 @@ def test_a_label_at_the_right_edge_turns_inward(qapp):
     veiled = [x for x in range(300) if QColor(image.pixel(x, 60)).red() < 200]
     # the label lies left of its anchor, whole, instead of running off the edge
     assert veiled and max(veiled) < 290 and min(veiled) > 100
+
+
+def test_escape_drops_the_caliper_being_drawn(qtbot, window):
+    show_two(window)
+    tools, reading = window.measure_tools, window.reading_session.reading
+    tools.set_mode("caliper")
+    tools.chooser = new_target
+    viewport = window.viewports[0]
+    start = widget_point(viewport, CENTRE - [6.0, 0, 0])
+    end = widget_point(viewport, CENTRE + [6.0, 0, 0])
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(viewport, end)
+    assert reading.state.measurements  # the live preview is there
+    window.activateWindow()
+    qtbot.keyClick(viewport, Qt.Key.Key_Escape)
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    assert reading.state.measurements == ()
+    assert not reading.can_undo
