@@ -45,7 +45,7 @@ from viewer.hanging import hang
 from viewer.linker import Linker
 from viewer.sync import registration_link
 from viewer.viewport import Bindings, Viewport
-from viewer.volume import Volume
+from viewer.volume import Volume, iso_date
 
 logger = logging.getLogger(__name__)
 
@@ -736,9 +736,7 @@ def _series_key(patient_index: int, study_index: int, series_index: int) -> str:
 
 
 def _date(value: str) -> str:
-    if len(value) == 8 and value.isdigit():
-        return f"{value[0:4]}-{value[4:6]}-{value[6:8]}"
-    return value or "undated"
+    return iso_date(value) or "undated"
 
 
 def _counter(job: workers.Job, what: str) -> Any:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from measurement.geometry import Point
-from viewer.volume import Calibration
+from viewer.volume import Calibration, iso_date
 
 logger = logging.getLogger(__name__)
 
@@ -267,13 +267,6 @@ def next_id(prefix: str, taken: list[str] | tuple[str, ...]) -> str:
         if (match := re.fullmatch(re.escape(prefix) + r"(\d+)", item))
     ]
     return f"{prefix}{max(numbers, default=0) + 1}"
-
-
-def iso_date(date: str) -> str:
-    """A DICOM DA date (``20260112``, PS3.5 6.2) as ISO 8601; others unchanged."""
-    if len(date) == 8 and date.isdigit():
-        return f"{date[:4]}-{date[4:6]}-{date[6:]}"
-    return date
 
 
 def _float_points(points: tuple[Point, ...]) -> tuple[Point, ...]:

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from viewer import render
 from viewer.plane import Plane
 from viewer.slicing import SliceSource
-from viewer.volume import Volume, WindowPreset
+from viewer.volume import Volume, WindowPreset, iso_date
 
 logger = logging.getLogger(__name__)
 
@@ -393,7 +393,7 @@ class Viewport(QWidget):
             self.title,
             info.patient_name.replace("^", " "),
             info.patient_id,
-            _format_date(info.study_date),
+            iso_date(info.study_date),
         ]
         position = float(plane.distance_to(np.zeros(3)) * -1)
         # Only a native plane is one acquired slice with a thickness of its own.
@@ -588,9 +588,3 @@ def _shadowed_text(
 
 def _lines(parts: list[str]) -> str:
     return "\n".join(part for part in parts if part)
-
-
-def _format_date(value: str) -> str:
-    if len(value) == 8 and value.isdigit():
-        return f"{value[0:4]}-{value[4:6]}-{value[6:8]}"
-    return value

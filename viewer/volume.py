@@ -67,6 +67,13 @@ class Calibration:
     note: str = ""
 
 
+def iso_date(date: str) -> str:
+    """A DICOM DA date (``20260112``, PS3.5 6.2) as ISO 8601; others unchanged."""
+    if len(date) == 8 and date.isdigit():
+        return f"{date[:4]}-{date[4:6]}-{date[6:]}"
+    return date
+
+
 @dataclass(frozen=True)
 class SeriesInfo:
     """What overlays, browsers and reports show about a series."""

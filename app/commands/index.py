@@ -193,9 +193,9 @@ def _mm(value: float) -> str:
 
 
 def _date(value: str) -> str:
-    if len(value) == 8 and value.isdigit():
-        return f"{value[:4]}-{value[4:6]}-{value[6:]}"
-    return value or "?"
+    from viewer.volume import iso_date
+
+    return iso_date(value) or "?"
 
 
 def _time(value: str) -> str:
